@@ -1,0 +1,104 @@
+/**
+ * Every error this package throws on purpose is a `DualAuthError` with a stable
+ * string `code`. Messages never carry secrets, tokens, assertions, emails or names.
+ */
+
+/** Stable error codes. Add freely; never rename or reuse one. */
+export type DualAuthErrorCode =
+  // bad arguments (the Python ValueErrors)
+  | 'ERR_INVALID_ARGUMENT'
+  | 'ERR_INVALID_ACT'
+  | 'ERR_INSECURE_URL'
+  | 'ERR_KEY_LOAD'
+  // configuration and secrets
+  | 'ERR_CONFIGURATION'
+  | 'ERR_SECRETS_BACKEND'
+  | 'ERR_SECRET_MISSING'
+  | 'ERR_BACKEND_UNAVAILABLE'
+  // token requests
+  | 'ERR_TOKEN_REQUEST'
+  | 'ERR_TOKEN_HTTP'
+  | 'ERR_TOKEN_RESPONSE'
+  | 'ERR_NETWORK'
+  | 'ERR_TIMEOUT'
+  | 'ERR_ABORTED'
+  // act JWT verification (out-of-session)
+  | 'ERR_ACT_EXPIRED'
+  | 'ERR_ACT_AUDIENCE'
+  | 'ERR_ACT_SIGNATURE'
+  | 'ERR_ACT_INVALID'
+  | 'ERR_ACT_REPLAY'
+  | 'ERR_ACT_MISSING_SUB'
+  | 'ERR_ACT_ISSUER'
+  // resource-server verification
+  | 'ERR_TOKEN_MISSING'
+  | 'ERR_TOKEN_INVALID'
+  | 'ERR_TOKEN_EXPIRED'
+  | 'ERR_TOKEN_NO_ACT'
+  | 'ERR_ACT_ASSERTION_INVALID'
+  | 'ERR_FORBIDDEN';
+
+export interface DualAuthErrorOptions {
+  cause?: unknown;
+}
+
+export class DualAuthError extends Error {
+  readonly code: DualAuthErrorCode | (string & {});
+
+  constructor(message: string, code: DualAuthErrorCode | (string & {}) = 'ERR_INVALID_ARGUMENT', options?: DualAuthErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** Invalid or incomplete configuration (Python `ConfigurationError`). */
+export class ConfigurationError extends DualAuthError {
+  constructor(message: string, code: DualAuthErrorCode = 'ERR_CONFIGURATION', options?: DualAuthErrorOptions) {
+    super(message, code, options);
+  }
+}
+
+/** A secrets backend failed or a required secret is missing (Python `SecretsBackendError`). */
+export class SecretsBackendError extends DualAuthError {
+  /** The backend's name, as in the Python package: 'environment', 'aws', 'gcp', 'azure', 'vault'. */
+  readonly backend: string;
+
+  constructor(message: string, backend: string, options?: DualAuthErrorOptions & { code?: DualAuthErrorCode }) {
+    super(message, options?.code ?? 'ERR_SECRETS_BACKEND', options);
+    this.backend = backend;
+  }
+}
+
+/**
+ * A token request failed. `message` is the Python message; `toString()` gives the
+ * Python `str(error)` form: "Token request failed (HTTP 401): ...".
+ */
+export class TokenRequestError extends DualAuthError {
+  /** The IAM's HTTP status, when it answered. */
+  readonly statusCode: number | undefined;
+
+  constructor(message: string, statusCode?: number, options?: DualAuthErrorOptions & { code?: DualAuthErrorCode }) {
+    super(message, options?.code ?? (statusCode === undefined ? 'ERR_TOKEN_REQUEST' : 'ERR_TOKEN_HTTP'), options);
+    this.statusCode = statusCode;
+  }
+
+  override toString(): string {
+    return this.statusCode
+      ? `Token request failed (HTTP ${this.statusCode}): ${this.message}`
+      : `Token request failed: ${this.message}`;
+  }
+}
+
+/** An out-of-session act JWT failed verification. The message is the Python one. */
+export class ActVerificationError extends DualAuthError {
+  constructor(message: string, code: DualAuthErrorCode = 'ERR_ACT_INVALID', options?: DualAuthErrorOptions) {
+    super(message, code, options);
+  }
+}
+
+/** The class name of an unknown thrown value, as Python's `e.__class__.__name__`. */
+export function errorClassName(error: unknown): string {
+  if (error instanceof Error) return error.name || error.constructor.name || 'Error';
+  return typeof error;
+}

@@ -1,0 +1,2 @@
+export { VERSION } from './version.js';
+export * from './errors.js';
