@@ -36,6 +36,8 @@ export type DualAuthErrorCode =
   | 'ERR_TOKEN_EXPIRED'
   | 'ERR_TOKEN_NO_ACT'
   | 'ERR_ACT_ASSERTION_INVALID'
+  | 'ERR_ACT_ASSERTION_MISSING'
+  | 'ERR_JWKS_UNAVAILABLE'
   | 'ERR_FORBIDDEN';
 
 export interface DualAuthErrorOptions {
@@ -77,10 +79,20 @@ export class SecretsBackendError extends DualAuthError {
 export class TokenRequestError extends DualAuthError {
   /** The IAM's HTTP status, when it answered. */
   readonly statusCode: number | undefined;
+  /** The OAuth `error` code the IAM answered (e.g. 'invalid_scope'), when it sent one. */
+  readonly iamError: string | undefined;
+  /** The IAM's `error_description`, cut to 200 characters. Kept out of `message`: it is the IAM's text, not ours. */
+  readonly iamErrorDescription: string | undefined;
 
-  constructor(message: string, statusCode?: number, options?: DualAuthErrorOptions & { code?: DualAuthErrorCode }) {
+  constructor(
+    message: string,
+    statusCode?: number,
+    options?: DualAuthErrorOptions & { code?: DualAuthErrorCode; iamError?: string; iamErrorDescription?: string },
+  ) {
     super(message, options?.code ?? (statusCode === undefined ? 'ERR_TOKEN_REQUEST' : 'ERR_TOKEN_HTTP'), options);
     this.statusCode = statusCode;
+    this.iamError = options?.iamError;
+    this.iamErrorDescription = options?.iamErrorDescription;
   }
 
   override toString(): string {

@@ -1,1 +1,62 @@
-export {};
+/**
+ * `dual-auth/express`: Express middleware that verifies the dual-subject token
+ * of every request it guards and puts the identities on `req.dualAuth`.
+ *
+ *   app.use('/finance', dualAuth({ vendor: 'keycloak', issuer, audience }));
+ *
+ * express itself is only a type import: this module works with Express 4 and 5
+ * and the main entry never loads it.
+ */
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { toLogger } from './logging.js';
+import { bearerErrorResponse, bearerToken, headerValue } from './verify/bearer.js';
+import type { DualSubjectIdentity, VerifyOptions } from './verify/types.js';
+import { createDualSubjectVerifier } from './verify/verifier.js';
+
+export type { DualSubjectIdentity, VerifyOptions } from './verify/types.js';
+export { httpStatusFor } from './verify/errors.js';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** Set by dualAuth() once the token (and for EntraID the act assertion) is verified. */
+      dualAuth?: DualSubjectIdentity;
+    }
+  }
+}
+
+export interface DualAuthMiddlewareOptions extends VerifyOptions {
+  /** `realm` of the WWW-Authenticate challenge; default "api". */
+  realm?: string;
+}
+
+export function dualAuth(options: DualAuthMiddlewareOptions): RequestHandler {
+  // Built once: the JWKS cache lives as long as the middleware.
+  const verify = createDualSubjectVerifier(options);
+  const logger = toLogger(options.logger);
+  const readAssertion = options.vendor === 'entraid';
+  const challenge = { realm: options.realm ?? 'api', ...(options.requiredScopes ? { scope: options.requiredScopes } : {}) };
+
+  return async function dualAuthMiddleware(req: Request, res: Response, next: NextFunction): Promise<void> {
+    let identity: DualSubjectIdentity;
+    try {
+      identity = await verify(bearerToken(req.headers.authorization), {
+        actAssertion: readAssertion ? headerValue(req.headers['x-act-assertion']) : undefined,
+        request: req,
+      });
+    } catch (error) {
+      const answer = bearerErrorResponse(error, challenge);
+      logger.warn(
+        { event: 'dual_auth_rejected', status: answer.status, code: (error as { code?: unknown })?.code },
+        'Request rejected',
+      );
+      res.status(answer.status).set(answer.headers).json(answer.body);
+      return;
+    }
+    req.dualAuth = identity;
+    // IAM identifiers only: never the email, the name or the token.
+    logger.info({ event: 'dual_auth_verified', agentId: identity.agent.id, humanId: identity.human.id }, 'Request authorized');
+    next();
+  };
+}

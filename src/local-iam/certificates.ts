@@ -29,7 +29,7 @@ const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
 export async function createDevCertificates(options: DevCertificateOptions = {}): Promise<DevCertificates> {
   const x509 = await import('@peculiar/x509');
-  x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+  x509.cryptoProvider.set(webcrypto as never);
   const days = options.days ?? 7;
   const notBefore = new Date(Date.now() - 60_000);
   const notAfter = new Date(Date.now() + days * 86_400_000);
@@ -41,12 +41,12 @@ export async function createDevCertificates(options: DevCertificateOptions = {})
     name: caName,
     notBefore,
     notAfter,
-    keys: caKeys as CryptoKeyPair,
+    keys: caKeys as never,
     signingAlgorithm: ALG,
     extensions: [
       new x509.BasicConstraintsExtension(true, 0, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey as CryptoKey),
+      await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey as never),
     ],
   });
 
@@ -59,8 +59,8 @@ export async function createDevCertificates(options: DevCertificateOptions = {})
     issuer: caCert.subject,
     notBefore,
     notAfter,
-    signingKey: caKeys.privateKey as CryptoKey,
-    publicKey: serverKeys.publicKey as CryptoKey,
+    signingKey: caKeys.privateKey as never,
+    publicKey: serverKeys.publicKey as never,
     signingAlgorithm: ALG,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
@@ -70,11 +70,11 @@ export async function createDevCertificates(options: DevCertificateOptions = {})
         ...dnsNames.map((value) => ({ type: 'dns' as const, value })),
         ...ipAddresses.map((value) => ({ type: 'ip' as const, value })),
       ]),
-      await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey as CryptoKey),
+      await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey as never),
     ],
   });
 
-  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', serverKeys.privateKey as CryptoKey);
+  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', serverKeys.privateKey as never);
   return {
     caCert: caCert.toString('pem'),
     cert: serverCert.toString('pem'),

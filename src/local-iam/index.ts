@@ -1,1 +1,240 @@
-export {};
+/**
+ * `dual-auth/local-iam`: an embedded OpenID provider (oidc-provider) over HTTPS
+ * on 127.0.0.1 that issues dual-subject access tokens in the shape of
+ * Keycloak, Auth0, Okta or Entra ID, so the adapters run end-to-end with no
+ * tenant at hand. For demos, development and tests; not a production IAM.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { DualAuthError } from '../errors.js';
+import { toLogger, type LoggerLike } from '../logging.js';
+import { createDevCertificates, type DevCertificates } from './certificates.js';
+import { generateClientSecret, generateRsaPemKeyPair, generateSigningJwk, writePrivateKeyFile } from './keys.js';
+import { createProvider } from './provider.js';
+import { AGENT_GRANTED_SCOPES, AGENT_ROLE, API_SCOPES, LOCAL_IAM_VENDORS, PROFILES, isLocalIamVendor, type LocalIamVendor } from './profiles.js';
+
+export type { LocalIamVendor } from './profiles.js';
+export { LOCAL_IAM_VENDORS, isLocalIamVendor, API_SCOPES, AGENT_GRANTED_SCOPES, AGENT_ROLE } from './profiles.js';
+export { createDevCertificates } from './certificates.js';
+export type { DevCertificates, DevCertificateOptions } from './certificates.js';
+export { generateRsaPemKeyPair, writePrivateKeyFile } from './keys.js';
+export { startDemoApi } from './demo-api.js';
+export type { DemoApi, DemoApiOptions } from './demo-api.js';
+
+export interface LocalIamOptions {
+  vendor?: LocalIamVendor;
+  /** Interface to listen on; default 127.0.0.1. */
+  host?: string;
+  /** Port; default 0 (any free port). */
+  port?: number;
+  /** TLS material; default a fresh CA and server certificate. */
+  certificates?: DevCertificates;
+  /** Access token lifetime; default the vendor's (Keycloak 300, Auth0 86400, Okta 3600, Entra 3599). */
+  accessTokenTtlSeconds?: number;
+  logger?: LoggerLike;
+}
+
+export interface LocalIam {
+  vendor: LocalIamVendor;
+  issuer: string;
+  tokenUrl: string;
+  jwksUri: string;
+  discoveryUrl: string;
+  /** PEM of the local CA (trust it via the `ca` option). */
+  caCert: string;
+  /** The same, written to a temp file (for NODE_EXTRA_CA_CERTS). */
+  caCertPath: string;
+  /** The API audience the access tokens carry. */
+  apiAudience: string;
+  /** The registered agent client. */
+  agent: { clientId: string; clientSecret: string };
+  testUser: { id: string; email: string; name: string };
+  /** The application's RS256 key pair: signs out-of-session act JWTs and Entra act assertions. */
+  app: { appId: string; privateKeyPath: string; publicKeyPath: string; publicKeyPem: string };
+  /** The variables getConfig() reads for this vendor, plus the demo's extras. */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_API_AUDIENCE = 'https://api.local.test/finance';
+export const DEFAULT_AGENT_CLIENT_ID = 'finance-agent';
+export const DEFAULT_APP_ID = 'dual-auth-demo-app';
+export const TEST_USER = Object.freeze({ id: 'user_12345', email: 'alice@corp.example.com', name: 'Alice Smith' });
+
+export async function startLocalIam(options: LocalIamOptions = {}): Promise<LocalIam> {
+  const vendor = options.vendor ?? 'keycloak';
+  if (!isLocalIamVendor(vendor)) {
+    throw new DualAuthError(`Invalid vendor: '${String(vendor)}'. Must be one of: ${LOCAL_IAM_VENDORS.join(', ')}`, 'ERR_INVALID_ARGUMENT');
+  }
+  const ttl = options.accessTokenTtlSeconds ?? PROFILES[vendor].defaultTtlSeconds;
+  if (!Number.isInteger(ttl) || ttl < 1) {
+    throw new DualAuthError('accessTokenTtlSeconds must be a positive integer', 'ERR_INVALID_ARGUMENT');
+  }
+  const logger = toLogger(options.logger);
+  const profile = PROFILES[vendor];
+  const host = options.host ?? '127.0.0.1';
+
+  const [certificates, signingJwk, appKeys] = await Promise.all([
+    options.certificates ?? createDevCertificates(),
+    generateSigningJwk(),
+    generateRsaPemKeyPair(),
+  ]);
+
+  const dir = await mkdtemp(join(tmpdir(), 'dual-auth-local-iam-'));
+  const caCertPath = join(dir, 'ca.pem');
+  const privateKeyPath = join(dir, 'app-private-key.pem');
+  const publicKeyPath = join(dir, 'app-public-key.pem');
+  await Promise.all([
+    writeFile(caCertPath, certificates.caCert),
+    writePrivateKeyFile(privateKeyPath, appKeys.privateKeyPem),
+    writeFile(publicKeyPath, appKeys.publicKeyPem),
+  ]);
+
+  // The issuer depends on the port, so listen first and attach the provider after.
+  let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const server = createServer({ cert: certificates.cert, key: certificates.key }, (req, res) => {
+    if (!handler) {
+      res.writeHead(503).end();
+      return;
+    }
+    handler(req, res);
+  });
+  try {
+    await listen(server, options.port ?? 0, host);
+  } catch (cause) {
+    await rm(dir, { recursive: true, force: true });
+    throw new DualAuthError(`The local IAM cannot listen on ${host}:${options.port ?? 0}: ${(cause as Error).message}`, 'ERR_LOCAL_IAM_LISTEN', { cause });
+  }
+  const { port } = server.address() as AddressInfo;
+  const origin = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const issuer = profile.issuer(origin);
+  const base = `${origin}${profile.mountPath}`;
+  const tokenUrl = `${base}${profile.routes.token}`;
+  const jwksUri = `${base}${profile.routes.jwks}`;
+  const discoveryUrl = profile.discoveryAlias ? `${origin}${profile.discoveryAlias}` : `${base}/.well-known/openid-configuration`;
+
+  const agent = { clientId: DEFAULT_AGENT_CLIENT_ID, clientSecret: generateClientSecret() };
+  const apiAudience = DEFAULT_API_AUDIENCE;
+
+  try {
+    const provider = await createProvider({
+      vendor,
+      issuer,
+      apiAudience,
+      clientId: agent.clientId,
+      clientSecret: agent.clientSecret,
+      clientObjectId: randomUUID(),
+      signingJwk,
+      accessTokenTtlSeconds: ttl,
+      logger,
+    });
+    const callback = provider.callback();
+    handler = (req, res) => route(req, res, profile.mountPath, profile.discoveryAlias, callback);
+  } catch (error) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+
+  const app = { appId: DEFAULT_APP_ID, privateKeyPath, publicKeyPath, publicKeyPem: appKeys.publicKeyPem };
+  const env = buildEnv({ vendor, tokenUrl, agent, apiAudience, app, caCertPath });
+  logger.info({ event: 'local_iam_started', vendor, issuer });
+
+  let closed: Promise<void> | undefined;
+  return {
+    vendor,
+    issuer,
+    tokenUrl,
+    jwksUri,
+    discoveryUrl,
+    caCert: certificates.caCert,
+    caCertPath,
+    apiAudience,
+    agent,
+    testUser: { ...TEST_USER },
+    app,
+    env,
+    close() {
+      closed ??= (async () => {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await rm(dir, { recursive: true, force: true });
+        logger.info({ event: 'local_iam_stopped', vendor });
+      })();
+      return closed;
+    },
+  };
+}
+
+/** Maps the vendor's public paths onto the provider mounted at `mountPath`. */
+function route(
+  req: IncomingMessage,
+  res: ServerResponse,
+  mountPath: string,
+  discoveryAlias: string | undefined,
+  callback: (req: IncomingMessage, res: ServerResponse) => void,
+): void {
+  const url = req.url ?? '/';
+  const path = url.split('?')[0];
+  if (discoveryAlias && path === discoveryAlias) {
+    // oidc-provider derives its mount path from originalUrl minus url.
+    (req as IncomingMessage & { originalUrl?: string }).originalUrl = `${mountPath}/.well-known/openid-configuration`;
+    req.url = '/.well-known/openid-configuration';
+    callback(req, res);
+    return;
+  }
+  if (mountPath === '') {
+    callback(req, res);
+    return;
+  }
+  if (path === mountPath || path?.startsWith(`${mountPath}/`)) {
+    (req as IncomingMessage & { originalUrl?: string }).originalUrl = url;
+    req.url = url.slice(mountPath.length) || '/';
+    callback(req, res);
+    return;
+  }
+  res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not_found' }));
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function buildEnv(input: {
+  vendor: LocalIamVendor;
+  tokenUrl: string;
+  agent: { clientId: string; clientSecret: string };
+  apiAudience: string;
+  app: { appId: string; privateKeyPath: string; publicKeyPath: string };
+  caCertPath: string;
+}): Record<string, string> {
+  const env: Record<string, string> = {
+    DUAL_AUTH_VENDOR: input.vendor,
+    DUAL_AUTH_SECRETS_BACKEND: 'env',
+    [`${input.vendor.toUpperCase()}_TOKEN_URL`]: input.tokenUrl,
+    AGENT_CLIENT_ID: input.agent.clientId,
+    AGENT_CLIENT_SECRET: input.agent.clientSecret,
+    // The application's key pair: out-of-session act JWTs (all vendors), Entra act assertions.
+    APP_PRIVATE_KEY_PATH: input.app.privateKeyPath,
+    APP_PUBLIC_KEY_PATH: input.app.publicKeyPath,
+    APP_ID: input.app.appId,
+    NODE_EXTRA_CA_CERTS: input.caCertPath,
+  };
+  // Keycloak derives its assertion audience from the token URL; an API_AUDIENCE
+  // there would be taken as the assertion audience, so it is left out.
+  if (input.vendor !== 'keycloak') env.API_AUDIENCE = input.apiAudience;
+  if (input.vendor === 'entraid') env.API_SCOPE = `${input.apiAudience}/.default`;
+  return env;
+}

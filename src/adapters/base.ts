@@ -1,0 +1,234 @@
+/**
+ * BaseAdapter: everything the four vendors share. A vendor adapter states only
+ * what differs: its name and error texts (a VendorProfile), the form it posts,
+ * and, for EntraID, what it adds to the answer.
+ */
+import { DualAuthError, TokenRequestError } from '../errors.js';
+import { HttpClient, urlForLogging, type HttpClientOptions } from '../http/client.js';
+import { HttpError } from '../http/errors.js';
+import { toLogger, type Logger, type LoggerLike } from '../logging.js';
+import { actForLogging, validateAct, type Act } from '../session/act.js';
+import { normaliseAdapterConfig, type AdapterConfigInput, type NormalisedAdapterConfig } from './config-input.js';
+import { TokenResponse, type TokenResponseInit } from './token-response.js';
+
+export interface AdapterOptions extends Pick<HttpClientOptions, 'timeoutMs' | 'retries' | 'backoffMs' | 'maxRetryAfterMs' | 'ca' | 'dispatcher'> {
+  logger?: LoggerLike;
+  /** Share one HTTP client (and its pool) between adapters; wins over the HTTP options above. */
+  httpClient?: HttpClient;
+}
+
+export interface TokenRequestParams {
+  /** The agent's client id (`iss`/`sub` of the client assertion). */
+  agentId: string;
+  /** The human the agent acts for; `sub` required. */
+  act: Act;
+  /** Requested scopes (a list, or one space-separated string). */
+  scope: readonly string[] | string;
+  signal?: AbortSignal;
+}
+
+/** What differs per vendor in messages and defaults (the Python texts). */
+export interface VendorProfile {
+  /** As in messages: 'Keycloak', 'Auth0', 'Okta', 'EntraID'. */
+  name: string;
+  defaultExpiresIn: number;
+  /** Send `Accept: application/json` (EntraID's reference does not). */
+  sendAccept: boolean;
+  statusMessages: Partial<Record<number, string>>;
+  otherStatusMessage(status: number, iamError: string): string;
+  networkMessage(errorClass: string): string;
+}
+
+const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
+
+export abstract class BaseAdapter {
+  readonly tokenUrl: string;
+  readonly clientId: string;
+  readonly audience: string | undefined;
+  protected readonly http: HttpClient;
+  protected readonly logger: Logger;
+  protected readonly settings: NormalisedAdapterConfig;
+  readonly #clientSecret: string;
+
+  protected constructor(config: AdapterConfigInput, options: AdapterOptions, protected readonly profile: VendorProfile) {
+    const settings = normaliseAdapterConfig(config);
+    const missing = (['tokenUrl', 'clientId', 'clientSecret'] as const)
+      .filter((field) => settings[field] === undefined)
+      .map((field) => ({ tokenUrl: 'token_url', clientId: 'client_id', clientSecret: 'client_secret' })[field]);
+    this.logger = toLogger(options.logger);
+    if (missing.length > 0) {
+      this.logger.error({ event: 'adapter_init_failed', missing_fields: missing }, 'Missing required configuration fields');
+      throw new DualAuthError(`Missing required configuration: ${missing.join(', ')}`, 'ERR_CONFIGURATION');
+    }
+    if (!settings.tokenUrl!.startsWith('https://')) {
+      this.logger.error({ event: 'insecure_token_url', token_url_scheme: settings.tokenUrl!.split(':')[0] }, 'Token URL must use HTTPS for security');
+      throw new DualAuthError('Token URL must use HTTPS (https://)', 'ERR_INSECURE_URL');
+    }
+    this.settings = settings;
+    this.tokenUrl = settings.tokenUrl!;
+    this.clientId = settings.clientId!;
+    this.#clientSecret = settings.clientSecret!;
+    this.audience = settings.audience;
+    this.http = options.httpClient ?? new HttpClient(options);
+  }
+
+  /** Only subclasses read the secret: to sign an assertion or post it. */
+  protected get clientSecret(): string {
+    return this.#clientSecret;
+  }
+
+  /** The form fields of the token request (in the Python order: the bytes match). */
+  protected abstract buildForm(agentId: string, act: Act, scopes: readonly string[]): Promise<Record<string, string>>;
+
+  /** The `scope` of the answer when the IAM sends none. */
+  protected defaultScope(scopes: readonly string[]): string {
+    return scopes.join(' ');
+  }
+
+  /** Hook for what a vendor adds to a successful answer (EntraID: the act assertion). */
+  protected async completeResponse(token: TokenResponseInit, _act: Act): Promise<TokenResponseInit> {
+    return token;
+  }
+
+  /** Requests a dual-subject token. Also callable Python-style: `requestToken(agentId, act, scope)`. */
+  async requestToken(params: TokenRequestParams): Promise<TokenResponse>;
+  async requestToken(agentId: string, act: Act, scope: readonly string[] | string, options?: { signal?: AbortSignal }): Promise<TokenResponse>;
+  async requestToken(
+    first: TokenRequestParams | string,
+    act?: Act,
+    scope?: readonly string[] | string,
+    options?: { signal?: AbortSignal },
+  ): Promise<TokenResponse> {
+    const params: TokenRequestParams = typeof first === 'string' ? { agentId: first, act: act as Act, scope: scope ?? [], signal: options?.signal } : first;
+    if (params === null || typeof params !== 'object') throw new DualAuthError('requestToken needs { agentId, act, scope }', 'ERR_INVALID_ARGUMENT');
+    validateAct(params.act);
+    const scopes = normaliseScopes(params.scope);
+    this.logger.info(
+      { event: 'token_request_start', agent_id: params.agentId, act: actForLogging(params.act), scope: scopes, adapter_type: this.constructor.name },
+      'Token request initiated',
+    );
+    try {
+      const form = await this.buildForm(params.agentId, params.act, scopes);
+      const body = await this.post(form, params.signal);
+      const token = await this.completeResponse(this.parseSuccess(body, scopes), params.act);
+      const response = new TokenResponse(token);
+      this.logger.info(
+        {
+          event: 'token_request_success',
+          token_type: response.tokenType,
+          expires_in: response.expiresIn,
+          scope: response.scope,
+          has_act_assertion: response.actAssertion !== undefined,
+        },
+        'Token request successful',
+      );
+      return response;
+    } catch (error) {
+      const failure = error instanceof TokenRequestError ? error : this.unexpected(error);
+      this.logger.error(
+        { event: 'token_request_error', error_type: failure.name, code: failure.code, status_code: failure.statusCode, adapter_type: this.constructor.name },
+        'Token request failed',
+      );
+      throw failure;
+    }
+  }
+
+  /** POSTs the form; returns the 200 body or throws the vendor's TokenRequestError. */
+  private async post(form: Record<string, string>, signal: AbortSignal | undefined): Promise<Buffer> {
+    const headers: Record<string, string> = { 'content-type': FORM_CONTENT_TYPE };
+    if (this.profile.sendAccept) headers.accept = 'application/json';
+    let answer;
+    try {
+      answer = await this.http.request(this.tokenUrl, { method: 'POST', headers, body: encodeForm(form), signal });
+    } catch (error) {
+      if (error instanceof HttpError) {
+        throw new TokenRequestError(this.profile.networkMessage(error.pythonName), undefined, { code: error.code as never, cause: error });
+      }
+      throw error;
+    }
+    if (answer.status !== 200) throw this.statusError(answer.status, answer.body);
+    return answer.body;
+  }
+
+  private statusError(status: number, body: Buffer): TokenRequestError {
+    let iamError = 'parse_error';
+    let iamErrorDescription: string | undefined;
+    try {
+      const data = JSON.parse(body.toString('utf8')) as { error?: unknown; error_description?: unknown };
+      iamError = typeof data?.error === 'string' ? data.error : 'unknown_error';
+      if (typeof data?.error_description === 'string') iamErrorDescription = data.error_description.slice(0, 200);
+    } catch {
+      // Not JSON: keep 'parse_error' as the reference does.
+    }
+    this.logger.error({ event: 'token_error_response', vendor: this.profile.name, status_code: status, error_type: iamError }, `${this.profile.name} returned error response`);
+    const message = this.profile.statusMessages[status] ?? this.profile.otherStatusMessage(status, iamError);
+    return new TokenRequestError(message, status, { iamError, ...(iamErrorDescription === undefined ? {} : { iamErrorDescription }) });
+  }
+
+  private parseSuccess(body: Buffer, scopes: readonly string[]): TokenResponseInit {
+    let data: Record<string, unknown>;
+    try {
+      data = JSON.parse(body.toString('utf8'));
+    } catch (error) {
+      throw this.invalidResponse('JSONDecodeError', error);
+    }
+    if (data === null || typeof data !== 'object' || Array.isArray(data)) throw this.invalidResponse('TypeError');
+    const accessToken = data.access_token;
+    if (accessToken === undefined) throw this.invalidResponse('KeyError');
+    if (typeof accessToken !== 'string' || accessToken.length === 0) throw this.invalidResponse('ValueError');
+    return {
+      accessToken,
+      tokenType: typeof data.token_type === 'string' ? data.token_type : 'Bearer',
+      expiresIn: toSeconds(data.expires_in) ?? this.profile.defaultExpiresIn,
+      scope: typeof data.scope === 'string' ? data.scope : this.defaultScope(scopes),
+    };
+  }
+
+  private invalidResponse(errorClass: string, cause?: unknown): TokenRequestError {
+    return new TokenRequestError(`Invalid response from ${this.profile.name}: ${errorClass}`, undefined, { code: 'ERR_TOKEN_RESPONSE', cause });
+  }
+
+  private unexpected(error: unknown): TokenRequestError {
+    const name = error instanceof Error ? error.name : typeof error;
+    return new TokenRequestError(`Unexpected error: ${name}`, undefined, { cause: error });
+  }
+
+  /** Releases nothing today (pools are shared); kept so callers can always close an adapter. */
+  async close(): Promise<void> {}
+
+  /** Safe to log: no secret. */
+  protected describe(): Record<string, unknown> {
+    return { adapter_type: this.constructor.name, client_id: this.clientId, token_url: urlForLogging(this.tokenUrl) };
+  }
+}
+
+function normaliseScopes(scope: readonly string[] | string | undefined): string[] {
+  if (scope === undefined || scope === null) return [];
+  if (typeof scope === 'string') return scope.split(' ').filter(Boolean);
+  if (!Array.isArray(scope) || scope.some((item) => typeof item !== 'string')) {
+    throw new DualAuthError('scope must be a list of strings', 'ERR_INVALID_ARGUMENT');
+  }
+  return [...scope];
+}
+
+function toSeconds(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'string' && /^\d+$/.test(value)) return Number(value);
+  return undefined;
+}
+
+/**
+ * application/x-www-form-urlencoded exactly as Python's urlencode (quote_plus):
+ * unreserved are A-Z a-z 0-9 _ . - ~, space becomes '+'. (URLSearchParams differs on '*' and '~'.)
+ */
+export function encodeForm(form: Record<string, string>): string {
+  return Object.entries(form)
+    .map(([name, value]) => `${quotePlus(name)}=${quotePlus(value)}`)
+    .join('&');
+}
+
+function quotePlus(text: string): string {
+  return encodeURIComponent(text)
+    .replace(/[!'()*]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, '+');
+}

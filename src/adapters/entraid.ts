@@ -1,0 +1,110 @@
+import type { KeyObject } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { DualAuthError } from '../errors.js';
+import type { Act } from '../session/act.js';
+import { newJti, nowSeconds } from '../session/jti.js';
+import { computeAth } from '../verify/ath.js';
+import { loadPrivateKey } from './assertion-signer.js';
+import { BaseAdapter, type AdapterOptions, type VendorProfile } from './base.js';
+import type { AdapterConfigInput } from './config-input.js';
+import type { TokenResponseInit } from './token-response.js';
+
+const ENTRAID: VendorProfile = {
+  name: 'EntraID',
+  defaultExpiresIn: 3599,
+  sendAccept: false,
+  statusMessages: {
+    400: 'Bad request - check credentials',
+    401: 'Authentication failed',
+    403: 'Access forbidden',
+  },
+  otherStatusMessage: (status) => `EntraID error (${status})`,
+  networkMessage: (errorClass) => `Network error: ${errorClass}`,
+};
+
+export const ACT_ASSERTION_LIFETIME_SECONDS = 300;
+
+export interface EntraIDAdapterOptions extends AdapterOptions {
+  /**
+   * Bind the act assertion to the access token it travels with: the assertion
+   * carries `ath` = base64url(SHA-256(access token)), and a verifier with
+   * `bindAgentToken` requires the match. Off by default (the reference has no `ath`).
+   */
+  bindAgentToken?: boolean;
+  /** `kid` header on the act assertion, for key rotation on the API side. */
+  actAssertionKid?: string;
+}
+
+/**
+ * Microsoft Entra ID: client_credentials cannot carry custom claims, so the agent
+ * token (client_secret_post, a `.default` scope) travels with a separate act
+ * assertion signed RS256 by the application (the `X-Act-Assertion` header).
+ */
+export class EntraIDAdapter extends BaseAdapter {
+  readonly scope: string;
+  readonly appId: string;
+  readonly actAudience: string;
+  readonly #appPrivateKey: KeyObject;
+  private readonly bindAgentToken: boolean;
+  private readonly actAssertionKid: string | undefined;
+
+  constructor(config: AdapterConfigInput, options: EntraIDAdapterOptions = {}) {
+    super(config, options, ENTRAID);
+    const { scope, appPrivateKeyPath, appId, actAudience } = this.settings;
+    const missing = [
+      ['scope', scope],
+      ['app_private_key_path', appPrivateKeyPath],
+      ['app_id', appId],
+      ['act_audience', actAudience],
+    ].filter(([, value]) => value === undefined).map(([name]) => name);
+    if (missing.length > 0) {
+      this.logger.error({ event: 'entraid_config_error', missing_fields: missing }, 'EntraID adapter missing required configuration');
+      throw new DualAuthError(`EntraID adapter requires: ${missing.join(', ')}`, 'ERR_CONFIGURATION');
+    }
+    try {
+      this.#appPrivateKey = loadPrivateKey(appPrivateKeyPath!);
+    } catch (error) {
+      this.logger.error({ event: 'entraid_key_load_error', error_type: (error as Error).name }, 'Failed to load application private key');
+      throw error;
+    }
+    this.scope = scope!;
+    this.appId = appId!;
+    this.actAudience = actAudience!;
+    this.bindAgentToken = options.bindAgentToken ?? false;
+    this.actAssertionKid = options.actAssertionKid;
+    this.logger.info(
+      { event: 'adapter_initialized', ...this.describe(), app_id: this.appId, tenant_id: this.tokenUrl.split('/')[3] ?? 'unknown', act_audience: this.actAudience },
+      'EntraID adapter initialized (hybrid approach)',
+    );
+  }
+
+  /** The configured API scope; the requested scopes are ignored, as in the reference. */
+  protected async buildForm(): Promise<Record<string, string>> {
+    return { grant_type: 'client_credentials', client_id: this.clientId, client_secret: this.clientSecret, scope: this.scope };
+  }
+
+  protected override defaultScope(): string {
+    return this.scope;
+  }
+
+  protected override async completeResponse(token: TokenResponseInit, act: Act): Promise<TokenResponseInit> {
+    return { ...token, actAssertion: await this.createActAssertion(act, token.accessToken) };
+  }
+
+  /** RS256, claims in the Python order (iss, sub, aud, exp, iat, jti, act), plus `ath` when bound. */
+  private createActAssertion(act: Act, accessToken: string): Promise<string> {
+    const now = nowSeconds();
+    const claims: Record<string, unknown> = {
+      iss: this.appId,
+      sub: this.appId,
+      aud: this.actAudience,
+      exp: now + ACT_ASSERTION_LIFETIME_SECONDS,
+      iat: now,
+      jti: newJti(),
+      act,
+    };
+    if (this.bindAgentToken) claims.ath = computeAth(accessToken);
+    const header = { alg: 'RS256', typ: 'JWT', ...(this.actAssertionKid ? { kid: this.actAssertionKid } : {}) };
+    return new SignJWT(claims).setProtectedHeader(header).sign(this.#appPrivateKey);
+  }
+}

@@ -1,0 +1,10 @@
+export { BaseAdapter, encodeForm, type AdapterOptions, type TokenRequestParams, type VendorProfile } from './base.js';
+export { TokenResponse, type TokenResponseInit } from './token-response.js';
+export { validateAdapterConfig, type AdapterConfigInput } from './config-input.js';
+export { KeycloakAdapter } from './keycloak.js';
+export { Auth0Adapter } from './auth0.js';
+export { OktaAdapter, type OktaAdapterOptions } from './okta.js';
+export { EntraIDAdapter, type EntraIDAdapterOptions } from './entraid.js';
+export { createAdapter, type CreateAdapterOptions } from './factory.js';
+export { CLIENT_ASSERTION_TYPE, type PrivateKeyJwtOptions } from './assertion-signer.js';
+export type { AssertionAdapterOptions } from './assertion-adapter.js';

@@ -1,0 +1,63 @@
+import { DualAuthError } from '../errors.js';
+import type { Act } from '../session/act.js';
+import { ClientAssertionAdapter, type AssertionAdapterOptions } from './assertion-adapter.js';
+import type { VendorProfile } from './base.js';
+import type { AdapterConfigInput } from './config-input.js';
+
+const OKTA: VendorProfile = {
+  name: 'Okta',
+  defaultExpiresIn: 3600,
+  sendAccept: true,
+  statusMessages: {
+    400: 'Bad request to Okta - check client assertion or scope',
+    401: 'Authentication failed - check client credentials',
+    403: 'Access forbidden - check authorization policy',
+    429: 'Rate limit exceeded - too many requests to Okta',
+  },
+  otherStatusMessage: (status, iamError) => `Okta error (${status}): ${iamError}`,
+  networkMessage: (errorClass) => `Network error connecting to Okta: ${errorClass}`,
+};
+
+export interface OktaAdapterOptions extends AssertionAdapterOptions {
+  /**
+   * The client assertion's `aud`. 'authorization-server' (default, as the reference):
+   * `{domain}/oauth2/{authServerId}`. 'token-endpoint': the token URL itself, as Okta documents.
+   */
+  assertionAudience?: 'authorization-server' | 'token-endpoint';
+}
+
+/** Okta: client assertion with `act` (a token inline hook or claim copies it), scopes joined by space. */
+export class OktaAdapter extends ClientAssertionAdapter {
+  readonly assertionAudience: string;
+  readonly oktaDomain: string;
+  readonly authServerId: string;
+  declare readonly audience: string;
+
+  constructor(config: AdapterConfigInput, options: OktaAdapterOptions = {}) {
+    super(config, options, OKTA);
+    if (!this.audience) {
+      this.logger.error({ event: 'okta_config_error' }, "Okta adapter requires 'audience' in configuration");
+      throw new DualAuthError("Okta adapter requires 'audience' configuration", 'ERR_CONFIGURATION');
+    }
+    const at = this.tokenUrl.indexOf('/oauth2/');
+    if (at === -1) {
+      this.logger.error({ event: 'okta_url_parse_error' }, 'Invalid Okta token URL format');
+      throw new DualAuthError('Invalid Okta token URL format. Expected: https://domain.okta.com/oauth2/aus123.../v1/token', 'ERR_CONFIGURATION');
+    }
+    this.oktaDomain = this.tokenUrl.slice(0, at);
+    this.authServerId = this.tokenUrl.slice(at + '/oauth2/'.length).split('/')[0] ?? '';
+    this.assertionAudience = options.assertionAudience === 'token-endpoint' ? this.tokenUrl : `${this.oktaDomain}/oauth2/${this.authServerId}`;
+    this.logger.info(
+      { event: 'adapter_initialized', ...this.describe(), audience: this.audience, auth_server_id: this.authServerId },
+      'Okta adapter initialized',
+    );
+  }
+
+  protected async buildForm(agentId: string, act: Act, scopes: readonly string[]): Promise<Record<string, string>> {
+    return {
+      grant_type: 'client_credentials',
+      scope: scopes.join(' '),
+      ...this.assertionFields(await this.createClientAssertion(agentId, act)),
+    };
+  }
+}

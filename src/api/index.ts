@@ -1,0 +1,1 @@
+export { ApiCall, InSessionAPICall, OutOfSessionAPICall, type ApiCallOptions, type CallApiParams } from './api-call.js';

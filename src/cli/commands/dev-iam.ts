@@ -1,0 +1,100 @@
+/**
+ * `dual-auth dev-iam`: the local IAM and the demo API for development. Writes a
+ * .env with everything the examples read (getConfig's variables, the app key
+ * pair, the CA file, API_URL), then runs until Ctrl-C. The .env holds the
+ * agent's client secret; it is written mode 0600 and the secret is never printed.
+ */
+import { writeFile, chmod } from 'node:fs/promises';
+import { resolve } from 'node:path';
+
+import { createDevCertificates } from '../../local-iam/certificates.js';
+import { startDemoApi, startLocalIam, type LocalIamVendor } from '../../local-iam/index.js';
+import { Printer, type CliIo } from '../io.js';
+
+export interface DevIamOptions {
+  vendor?: LocalIamVendor;
+  port?: number;
+  apiPort?: number;
+  envFile?: string;
+  json?: boolean;
+}
+
+export interface DevIamHandle {
+  envFile: string;
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/** Starts everything and writes the .env; the caller decides how long it runs. */
+export async function startDevIam(options: DevIamOptions, io: CliIo): Promise<DevIamHandle> {
+  const vendor = options.vendor ?? 'keycloak';
+  const certificates = await createDevCertificates();
+  const iam = await startLocalIam({ vendor, certificates, ...(options.port !== undefined ? { port: options.port } : {}) });
+  let api;
+  try {
+    api = await startDemoApi({
+      vendor,
+      issuer: iam.issuer,
+      audience: iam.apiAudience,
+      jwksUri: iam.jwksUri,
+      certificates,
+      actAssertionKey: iam.app.publicKeyPem,
+      ...(options.apiPort !== undefined ? { port: options.apiPort } : {}),
+    });
+  } catch (error) {
+    await iam.close();
+    throw error;
+  }
+  const env: Record<string, string> = { ...iam.env, API_URL: api.reportUrl, DUAL_AUTH_ISSUER: iam.issuer, DUAL_AUTH_JWKS_URI: iam.jwksUri };
+  const envFile = resolve(io.cwd, options.envFile ?? '.env');
+  const lines = [
+    `# Written by \`dual-auth dev-iam --vendor ${vendor}\` at ${new Date().toISOString()}.`,
+    '# Valid while that process runs: the ports, keys and the client secret change on every start.',
+    ...Object.entries(env).map(([key, value]) => `${key}=${quote(value)}`),
+    '',
+  ];
+  await writeFile(envFile, lines.join('\n'), { mode: 0o600 });
+  await chmod(envFile, 0o600);
+  return {
+    envFile,
+    env,
+    stop: async () => {
+      await Promise.allSettled([api.close(), iam.close()]);
+    },
+  };
+}
+
+export async function devIamCommand(options: DevIamOptions, io: CliIo): Promise<number> {
+  const out = new Printer(io, options.json === true);
+  const handle = await startDevIam(options, io);
+  out.protect(handle.env.AGENT_CLIENT_SECRET);
+  const vendor = handle.env.DUAL_AUTH_VENDOR ?? 'keycloak';
+  const tokenUrlKey = `${vendor.toUpperCase()}_TOKEN_URL`;
+  out.line(`Local IAM (${vendor} profile) and demo API are running.`);
+  out.line(`  token URL   ${handle.env[tokenUrlKey]}`);
+  out.line(`  JWKS        ${handle.env.DUAL_AUTH_JWKS_URI}`);
+  out.line(`  API         ${handle.env.API_URL}`);
+  out.line(`  agent       ${handle.env.AGENT_CLIENT_ID} (secret in the env file)`);
+  out.line(`  CA          ${handle.env.NODE_EXTRA_CA_CERTS}`);
+  out.line(`  env file    ${handle.envFile} (mode 0600)`);
+  out.line('');
+  out.line('Try: npx dual-auth doctor --request-token   |   stop with Ctrl-C');
+  out.result({
+    ok: true,
+    vendor,
+    envFile: handle.envFile,
+    tokenUrl: handle.env[tokenUrlKey],
+    jwksUri: handle.env.DUAL_AUTH_JWKS_URI,
+    apiUrl: handle.env.API_URL,
+    caCertPath: handle.env.NODE_EXTRA_CA_CERTS,
+  });
+  await (io.untilInterrupted?.() ?? Promise.resolve());
+  await handle.stop();
+  out.line('Stopped.');
+  return 0;
+}
+
+/** dotenv-style double-quoted value when needed. */
+function quote(value: string): string {
+  return /^[A-Za-z0-9_./:@+-]*$/.test(value) ? value : JSON.stringify(value);
+}

@@ -1,0 +1,51 @@
+/**
+ * What the config-reading commands (doctor, token) share: the environment
+ * (process env + an optional .env file), the trusted CA, and the library's
+ * configuration loader.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+
+import { DualAuthError } from '../errors.js';
+import type { CliIo } from './io.js';
+
+export interface EnvOptions {
+  /** A .env file to read; default `.env` in the working directory when it exists. */
+  envFile?: string;
+}
+
+/**
+ * The environment a command reads: variables already set win over the .env
+ * file, as with dotenv. An explicitly named file that does not exist is an error.
+ */
+export function loadEnvironment(options: EnvOptions, io: CliIo): Record<string, string | undefined> {
+  const path = resolve(io.cwd, options.envFile ?? '.env');
+  if (!existsSync(path)) {
+    if (options.envFile) throw new DualAuthError(`The env file ${path} does not exist`, 'ERR_CONFIGURATION');
+    return { ...io.env };
+  }
+  const fromFile = parseEnv(readFileSync(path, 'utf8')) as Record<string, string>;
+  return { ...fromFile, ...definedOnly(io.env) };
+}
+
+function definedOnly(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value;
+  return out;
+}
+
+/**
+ * The CA to trust: --ca, else the file NODE_EXTRA_CA_CERTS names. Node reads
+ * NODE_EXTRA_CA_CERTS only at start-up, so a value from .env is applied here.
+ */
+export function loadCa(caPath: string | undefined, env: Record<string, string | undefined>, io: CliIo): string | undefined {
+  const path = caPath ?? env.NODE_EXTRA_CA_CERTS;
+  if (!path) return undefined;
+  const full = resolve(io.cwd, path);
+  try {
+    return readFileSync(full, 'utf8');
+  } catch (cause) {
+    throw new DualAuthError(`The CA file ${full} cannot be read`, 'ERR_CONFIGURATION', { cause });
+  }
+}

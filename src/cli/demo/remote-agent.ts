@@ -1,0 +1,118 @@
+/**
+ * The demo's remote agent: its own HTTPS endpoint that an application calls
+ * with a signed act JWT (out-of-session). It verifies the JWT with
+ * OutOfSessionTokenRequest, obtains a dual-subject token for itself, calls the
+ * API with OutOfSessionAPICall, and answers with what happened (identifiers
+ * and statuses only, never a token).
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:https';
+import type { AddressInfo } from 'node:net';
+
+import {
+  createAdapter,
+  DualAuthError,
+  getConfig,
+  OutOfSessionAPICall,
+  OutOfSessionTokenRequest,
+} from '../../index.js';
+import type { DevCertificates } from '../../local-iam/certificates.js';
+
+export interface RemoteAgentOptions {
+  /** The environment the agent reads its configuration from (getConfig). */
+  env: Record<string, string | undefined>;
+  /** The application's public key file (verifies act JWTs). */
+  appPublicKeyPath: string;
+  certificates: DevCertificates;
+  /** The API the agent calls. */
+  apiUrl: string;
+  scope: string[];
+}
+
+export interface RemoteAgentStep {
+  step: string;
+  detail: string;
+}
+
+export interface RemoteAgentAnswer {
+  ok: boolean;
+  steps: RemoteAgentStep[];
+  apiStatus?: number;
+  apiBody?: unknown;
+  error?: { code: string; message: string };
+}
+
+export interface RemoteAgent {
+  /** The agent's endpoint: the act JWT's audience. */
+  endpoint: string;
+  close(): Promise<void>;
+}
+
+const MAX_BODY = 16 * 1024;
+
+export async function startRemoteAgent(options: RemoteAgentOptions): Promise<RemoteAgent> {
+  const config = await getConfig({ env: options.env });
+  const adapter = createAdapter(config, { ca: options.certificates.caCert, timeoutMs: 10_000 });
+  // One handler for the agent's life: its replay cache remembers every act JWT it accepted.
+  const outOfSession = new OutOfSessionTokenRequest({ adapter, appPublicKeyPath: options.appPublicKeyPath });
+  const api = new OutOfSessionAPICall({ timeoutMs: 10_000, ca: options.certificates.caCert });
+  let endpoint = '';
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (req.method !== 'POST' || req.url !== '/invoke') {
+      send(res, 404, { ok: false, steps: [], error: { code: 'ERR_NOT_FOUND', message: 'POST /invoke only' } });
+      return;
+    }
+    const steps: RemoteAgentStep[] = [];
+    try {
+      const body = JSON.parse(await readBody(req)) as { actJwt?: unknown };
+      if (typeof body.actJwt !== 'string') throw new DualAuthError('actJwt is required', 'ERR_INVALID_ARGUMENT');
+      const act = await outOfSession.receiveAndVerifyActJwt({ actJwt: body.actJwt, expectedAudience: endpoint });
+      steps.push({ step: 'Agent verified the act JWT', detail: `RS256 signature, audience and expiry OK; act.sub=${String(act.sub)}` });
+      const token = await outOfSession.requestToken({ agentId: config.clientId, act, scope: options.scope });
+      steps.push({
+        step: 'Agent obtained a dual-subject token',
+        detail: `${token.tokenType}, expires in ${token.expiresIn} s${token.actAssertion ? ', with act assertion (X-Act-Assertion)' : ''}`,
+      });
+      const response = await api.callApi({ method: 'GET', apiUrl: options.apiUrl, tokenResponse: token, params: { quarter: 'Q4' } });
+      const apiBody = await response.json().catch(() => undefined);
+      steps.push({ step: 'Agent called the API', detail: `HTTP ${response.status}` });
+      send(res, 200, { ok: response.status === 200, steps, apiStatus: response.status, apiBody });
+    } catch (error) {
+      const code = error instanceof DualAuthError ? error.code : 'ERR_AGENT';
+      const message = error instanceof DualAuthError ? error.message : 'Agent failed';
+      send(res, error instanceof DualAuthError && error.code.startsWith('ERR_ACT') ? 401 : 500, { ok: false, steps, error: { code, message } });
+    }
+  };
+
+  const server = createServer({ cert: options.certificates.cert, key: options.certificates.key }, (req, res) => {
+    void handle(req, res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  endpoint = `https://127.0.0.1:${(server.address() as AddressInfo).port}/invoke`;
+  return {
+    endpoint,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function send(res: ServerResponse, status: number, body: RemoteAgentAnswer): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new DualAuthError('Request body too large', 'ERR_INVALID_ARGUMENT');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

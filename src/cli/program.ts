@@ -1,0 +1,129 @@
+/**
+ * The `dual-auth` command line (commander). `runCli(argv, io)` runs one command
+ * and resolves to its exit code, so tests call it in-process.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+
+import { DualAuthError } from '../errors.js';
+import { LOCAL_IAM_VENDORS, isLocalIamVendor, type LocalIamVendor } from '../local-iam/profiles.js';
+import { VERSION } from '../version.js';
+import { doctorCommand } from './commands/doctor.js';
+import { devIamCommand } from './commands/dev-iam.js';
+import { keygenCommand } from './commands/keygen.js';
+import { tokenCommand } from './commands/token.js';
+import { runDemo } from './demo/run-demo.js';
+import { processIo, redact, type CliIo } from './io.js';
+
+function vendorOption(): Option {
+  return new Option('--vendor <vendor>', 'IAM vendor profile').choices([...LOCAL_IAM_VENDORS]);
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new InvalidArgumentError('must be a port number (0-65535).');
+  return port;
+}
+
+function parseMs(value: string): number {
+  const ms = Number(value);
+  if (!Number.isFinite(ms) || ms <= 0) throw new InvalidArgumentError('must be a positive number of milliseconds.');
+  return ms;
+}
+
+export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
+  const program = new Command('dual-auth')
+    .description('Dual-subject tokens for AI agents: sub = the agent, act = the human.')
+    .version(VERSION, '-v, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (text) => io.stdout(text),
+      writeErr: (text) => io.stderr(text),
+    })
+    .exitOverride();
+
+  program
+    .command('demo')
+    .description('run the whole flow locally: local IAM, demo API, in-session and out-of-session agents')
+    .addOption(vendorOption().default('keycloak'))
+    .option('--json', 'print one JSON document')
+    .action(async (opts: { vendor: LocalIamVendor; json?: boolean }) => {
+      const result = await runDemo({ vendor: opts.vendor, json: opts.json === true }, io);
+      setExitCode(result.ok ? 0 : 1);
+    });
+
+  program
+    .command('dev-iam')
+    .description('run the local IAM and demo API for development and write a .env the examples read (Ctrl-C stops)')
+    .addOption(vendorOption().default('keycloak'))
+    .option('--port <port>', 'IAM port (default: any free port)', parsePort)
+    .option('--api-port <port>', 'demo API port (default: any free port)', parsePort)
+    .option('--env-file <path>', 'where to write the variables', '.env')
+    .option('--json', 'print one JSON document')
+    .action(async (opts: { vendor: LocalIamVendor; port?: number; apiPort?: number; envFile: string; json?: boolean }) => {
+      setExitCode(await devIamCommand(opts, io));
+    });
+
+  program
+    .command('keygen')
+    .description('write an RSA-2048 key pair for the application (private key mode 0600)')
+    .option('--out <dir>', 'folder for app-private-key.pem and app-public-key.pem', '.')
+    .option('--force', 'replace existing files')
+    .option('--json', 'print one JSON document')
+    .action(async (opts: { out: string; force?: boolean; json?: boolean }) => {
+      setExitCode(await keygenCommand(opts, io));
+    });
+
+  program
+    .command('doctor')
+    .description('check the configuration, the connection to the IAM and (optionally) a real token request')
+    .option('--vendor <vendor>', 'override DUAL_AUTH_VENDOR')
+    .option('--request-token', 'also request a token (placeholder act) and show its decoded claims')
+    .option('--scope <scopes>', 'scopes for --request-token, space or comma separated', 'openid')
+    .option('--env-file <path>', 'read variables from this file (default: .env when present)')
+    .option('--ca <file>', 'trust this CA certificate (PEM) in addition to NODE_EXTRA_CA_CERTS')
+    .option('--timeout <ms>', 'network timeout', parseMs)
+    .option('--json', 'print one JSON document')
+    .action(async (opts: { vendor?: string; requestToken?: boolean; scope?: string; envFile?: string; ca?: string; timeout?: number; json?: boolean }) => {
+      setExitCode(await doctorCommand({ ...opts, ...(opts.timeout ? { timeoutMs: opts.timeout } : {}) }, io));
+    });
+
+  program
+    .command('token')
+    .description('request a dual-subject token for a user and print its decoded claims (never the token)')
+    .requiredOption('--email <email>', "the user's email")
+    .option('--user-id <id>', "the user's id in your IAM (act.sub; default: the email)")
+    .option('--name <name>', "the user's display name")
+    .option('--scope <scopes>', 'scopes, space or comma separated', 'openid')
+    .option('--vendor <vendor>', 'override DUAL_AUTH_VENDOR')
+    .option('--env-file <path>', 'read variables from this file (default: .env when present)')
+    .option('--ca <file>', 'trust this CA certificate (PEM)')
+    .option('--timeout <ms>', 'network timeout', parseMs)
+    .option('--json', 'print one JSON document')
+    .action(async (opts: { email: string; userId?: string; name?: string; scope?: string; vendor?: string; envFile?: string; ca?: string; timeout?: number; json?: boolean }) => {
+      setExitCode(await tokenCommand({ ...opts, ...(opts.timeout ? { timeoutMs: opts.timeout } : {}) }, io));
+    });
+
+  return program;
+}
+
+/** Runs the CLI with `argv` (without node and script) and resolves to the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  let exitCode = 0;
+  const program = buildProgram(io, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here with code 0; usage errors were already printed.
+      return error.exitCode;
+    }
+    const message = error instanceof DualAuthError ? `${error.message} [${error.code}]` : `Unexpected error: ${(error as Error)?.name ?? 'Error'}`;
+    io.stderr(redact(`✗ ${message}`));
+    return 1;
+  }
+}
+
+export { isLocalIamVendor };

@@ -1,0 +1,252 @@
+/**
+ * The one HTTP layer. Every adapter, API call and JWKS fetch goes through it:
+ * HTTPS only, a timeout per attempt, AbortSignal, bounded retries on
+ * 429/500/502/503/504 with exponential backoff + jitter that honours
+ * Retry-After, keep-alive pooling, private CAs through `ca`.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
+import { DualAuthError } from '../errors.js';
+import { toLogger, type Logger, type LoggerLike } from '../logging.js';
+import { HttpError, toHttpError } from './errors.js';
+import { buildTrustedCas, type CaOption } from './tls.js';
+
+export interface HttpClientOptions {
+  /** Per-attempt timeout covering connect, headers and body. Default 10 000 ms. */
+  timeoutMs?: number;
+  /** Retries after the first attempt on 429/500/502/503/504 and connection failures. Default 3. */
+  retries?: number;
+  /** First backoff delay; doubles per retry, with jitter. Default 250 ms. */
+  backoffMs?: number;
+  /** A Retry-After longer than this is not waited for: the answer is returned as is. Default 10 000 ms. */
+  maxRetryAfterMs?: number;
+  /** Largest response body read. Default 10 MiB. */
+  maxResponseBytes?: number;
+  /** Extra trusted CA certificate(s), PEM. Public roots and NODE_EXTRA_CA_CERTS stay trusted. */
+  ca?: CaOption;
+  logger?: LoggerLike;
+  /** An undici dispatcher of your own (proxy, custom pool). Overrides `ca`. */
+  dispatcher?: Dispatcher;
+}
+
+export interface HttpRequest {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  signal?: AbortSignal | undefined;
+  /** Retry this request on retryable answers. Default true. */
+  retry?: boolean;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+  /** Number of attempts made (1 = no retry). */
+  attempts: number;
+}
+
+export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
+
+const DEFAULTS = {
+  timeoutMs: 10_000,
+  retries: 3,
+  backoffMs: 250,
+  maxRetryAfterMs: 10_000,
+  maxResponseBytes: 10 * 1024 * 1024,
+};
+
+// One keep-alive pool per trust configuration, shared by every client that uses it.
+const sharedAgents = new Map<string, Agent>();
+
+function agentFor(ca: CaOption | undefined): Agent {
+  const key = ca === undefined ? '' : (Array.isArray(ca) ? ca : [ca]).map(String).join('\n');
+  let agent = sharedAgents.get(key);
+  if (!agent) {
+    const trusted = buildTrustedCas(ca);
+    agent = new Agent({
+      keepAliveTimeout: 10_000,
+      connections: 128,
+      ...(trusted ? { connect: { ca: trusted } } : {}),
+    });
+    sharedAgents.set(key, agent);
+  }
+  return agent;
+}
+
+/** Throws unless `url` is an absolute https URL. */
+export function requireHttpsUrl(url: string | URL, message = 'URL must use HTTPS (https://)'): URL {
+  let parsed: URL;
+  try {
+    parsed = typeof url === 'string' ? new URL(url) : url;
+  } catch {
+    throw new DualAuthError(message, 'ERR_INSECURE_URL');
+  }
+  if (parsed.protocol !== 'https:') throw new DualAuthError(message, 'ERR_INSECURE_URL');
+  return parsed;
+}
+
+/** The URL without query or fragment: what may be logged. */
+export function urlForLogging(url: string | URL): string {
+  const text = String(url);
+  const cut = text.search(/[?#]/);
+  return cut === -1 ? text : text.slice(0, cut);
+}
+
+export class HttpClient {
+  readonly timeoutMs: number;
+  readonly retries: number;
+  private readonly backoffMs: number;
+  private readonly maxRetryAfterMs: number;
+  private readonly maxResponseBytes: number;
+  private readonly dispatcher: Dispatcher;
+  private readonly logger: Logger;
+
+  constructor(options: HttpClientOptions = {}) {
+    this.timeoutMs = positive(options.timeoutMs, DEFAULTS.timeoutMs, 'timeoutMs');
+    this.retries = nonNegativeInt(options.retries, DEFAULTS.retries, 'retries');
+    this.backoffMs = nonNegative(options.backoffMs, DEFAULTS.backoffMs, 'backoffMs');
+    this.maxRetryAfterMs = nonNegative(options.maxRetryAfterMs, DEFAULTS.maxRetryAfterMs, 'maxRetryAfterMs');
+    this.maxResponseBytes = positive(options.maxResponseBytes, DEFAULTS.maxResponseBytes, 'maxResponseBytes');
+    this.dispatcher = options.dispatcher ?? agentFor(options.ca);
+    this.logger = toLogger(options.logger);
+  }
+
+  /** Sends a request, retrying retryable answers; returns the last answer whatever its status. */
+  async request(url: string | URL, init: HttpRequest = {}): Promise<HttpResponse> {
+    const target = requireHttpsUrl(url);
+    const maxAttempts = init.retry === false ? 1 : this.retries + 1;
+    init.signal?.throwIfAborted?.();
+    for (let attempt = 1; ; attempt++) {
+      let response: HttpResponse | undefined;
+      let failure: HttpError | undefined;
+      try {
+        response = await this.attempt(target, init, attempt);
+      } catch (error) {
+        failure = toHttpError(error);
+        // Only failures where the request surely did not reach the server are retried.
+        if (failure.kind !== 'connect' || attempt >= maxAttempts) throw failure;
+      }
+      if (response && (!RETRYABLE_STATUSES.has(response.status) || attempt >= maxAttempts)) return response;
+      const delay = response ? this.retryDelay(attempt, response.headers['retry-after']) : this.backoff(attempt);
+      if (delay === undefined) return response as HttpResponse;
+      this.logger.warn(
+        { event: 'http_retry', url: urlForLogging(target), status: response?.status, error: failure?.kind, attempt, delayMs: delay },
+        'Retrying HTTP request',
+      );
+      try {
+        await sleep(delay, undefined, init.signal ? { signal: init.signal } : undefined);
+      } catch (error) {
+        throw new HttpError('aborted', 'aborted by caller', error);
+      }
+    }
+  }
+
+  /** The same request as a WHATWG `Response`. */
+  async fetch(url: string | URL, init: HttpRequest = {}): Promise<Response> {
+    const answer = await this.request(url, init);
+    const bodyless = answer.status === 204 || answer.status === 205 || answer.status === 304 || init.method === 'HEAD';
+    return new Response(bodyless ? null : answer.body, { status: answer.status, headers: answer.headers });
+  }
+
+  private async attempt(target: URL, init: HttpRequest, attempt: number): Promise<HttpResponse> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new HttpError('timeout', `no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+    const callerSignal = init.signal;
+    const onCallerAbort = (): void => controller.abort(new HttpError('aborted', 'aborted by caller'));
+    callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+    try {
+      const answer = await undiciRequest(target, {
+        method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
+        headers: init.headers,
+        body: init.body,
+        signal: controller.signal,
+        dispatcher: this.dispatcher,
+      } as Parameters<typeof undiciRequest>[1]);
+      const body = await readBounded(answer.body, this.maxResponseBytes);
+      return { status: answer.statusCode, headers: flattenHeaders(answer.headers), body, attempts: attempt };
+    } catch (error) {
+      if (controller.signal.aborted && controller.signal.reason instanceof HttpError) throw controller.signal.reason;
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      callerSignal?.removeEventListener('abort', onCallerAbort);
+    }
+  }
+
+  private backoff(attempt: number): number {
+    const ceiling = this.backoffMs * 2 ** (attempt - 1);
+    return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+  }
+
+  /** Delay before the next attempt, or undefined when Retry-After asks for longer than we wait. */
+  private retryDelay(attempt: number, retryAfter: string | undefined): number | undefined {
+    const asked = parseRetryAfter(retryAfter);
+    if (asked === undefined) return this.backoff(attempt);
+    return asked > this.maxRetryAfterMs ? undefined : asked;
+  }
+}
+
+/** Retry-After as milliseconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+async function readBounded(body: Dispatcher.ResponseData['body'], limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      body.destroy();
+      throw new HttpError('too-large', `response body over ${limit} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return flat;
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) throw new DualAuthError(`${name} must be a positive number`, 'ERR_INVALID_ARGUMENT');
+  return value;
+}
+
+function nonNegative(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value < 0) throw new DualAuthError(`${name} must be zero or more`, 'ERR_INVALID_ARGUMENT');
+  return value;
+}
+
+function nonNegativeInt(value: number | undefined, fallback: number, name: string): number {
+  const checked = nonNegative(value, fallback, name);
+  if (!Number.isInteger(checked) || checked > 10) throw new DualAuthError(`${name} must be an integer from 0 to 10`, 'ERR_INVALID_ARGUMENT');
+  return checked;
+}
+
+/**
+ * A fetch-compatible function over an HttpClient (e.g. for jose's
+ * createRemoteJWKSet `[customFetch]`), trusting `ca`.
+ */
+export function createFetch(options: HttpClientOptions = {}): (url: string | URL, init?: RequestInit) => Promise<Response> {
+  const client = new HttpClient(options);
+  return (url, init = {}) =>
+    client.fetch(String(url), {
+      method: init.method ?? 'GET',
+      headers: init.headers ? Object.fromEntries(new Headers(init.headers).entries()) : undefined,
+      body: typeof init.body === 'string' ? init.body : undefined,
+      signal: init.signal ?? undefined,
+    });
+}

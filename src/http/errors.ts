@@ -1,0 +1,65 @@
+import { DualAuthError, type DualAuthErrorCode } from '../errors.js';
+
+/**
+ * A transport failure (no HTTP answer). `pythonName` is the exception class the
+ * Python package (requests) reports for the same failure, so messages match it.
+ */
+export type HttpFailureKind = 'connect' | 'tls' | 'timeout' | 'aborted' | 'protocol' | 'too-large';
+
+const PYTHON_NAMES: Record<HttpFailureKind, string> = {
+  connect: 'ConnectionError',
+  tls: 'SSLError',
+  timeout: 'Timeout',
+  aborted: 'AbortError',
+  protocol: 'ConnectionError',
+  'too-large': 'ContentTooLarge',
+};
+
+const CODES: Record<HttpFailureKind, DualAuthErrorCode> = {
+  connect: 'ERR_NETWORK',
+  tls: 'ERR_NETWORK',
+  timeout: 'ERR_TIMEOUT',
+  aborted: 'ERR_ABORTED',
+  protocol: 'ERR_NETWORK',
+  'too-large': 'ERR_NETWORK',
+};
+
+export class HttpError extends DualAuthError {
+  readonly kind: HttpFailureKind;
+  readonly pythonName: string;
+
+  constructor(kind: HttpFailureKind, detail: string, cause?: unknown) {
+    super(`HTTP request failed (${kind}): ${detail}`, CODES[kind], { cause });
+    this.kind = kind;
+    this.pythonName = PYTHON_NAMES[kind];
+  }
+}
+
+const TLS_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'EPROTO',
+]);
+
+/** Classify an undici/Node error. Only the error code goes into the message. */
+export function toHttpError(error: unknown): HttpError {
+  if (error instanceof HttpError) return error;
+  const code = String((error as { code?: unknown })?.code ?? (error as Error)?.name ?? 'unknown');
+  if (TLS_CODES.has(code) || code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL')) {
+    return new HttpError('tls', `TLS verification failed (${code})`, error);
+  }
+  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    return new HttpError('timeout', code, error);
+  }
+  if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'UND_ERR_CLOSED') {
+    return new HttpError('protocol', code, error);
+  }
+  return new HttpError('connect', code, error);
+}

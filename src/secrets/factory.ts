@@ -1,0 +1,50 @@
+import { ConfigurationError, SecretsBackendError } from '../errors.js';
+import type { SecretsBackend, SecretsBackendType } from './backend.js';
+import { EnvironmentSecretsBackend } from './env.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const ALIASES: Record<string, SecretsBackendType> = {
+  env: 'env',
+  environment: 'env',
+  aws: 'aws',
+  gcp: 'gcp',
+  azure: 'azure',
+  vault: 'vault',
+  hashicorp: 'vault',
+};
+
+/** Normalises a backend name (aliases as in Python) or throws the Python ConfigurationError. */
+export function resolveSecretsBackendType(name: string): SecretsBackendType {
+  const normalised = name.toLowerCase().trim();
+  const type = ALIASES[normalised];
+  if (!type) {
+    throw new ConfigurationError(`Invalid secrets backend: '${normalised}'. Must be one of: env, aws, gcp, azure, vault`);
+  }
+  return type;
+}
+
+/**
+ * Creates a secrets backend. Cloud backends are loaded on demand, so their SDKs
+ * (optional peer dependencies) load only when chosen.
+ */
+export async function createSecretsBackend(type: string, env: Env = process.env): Promise<SecretsBackend> {
+  const resolved = resolveSecretsBackendType(type);
+  try {
+    switch (resolved) {
+      case 'env':
+        return new EnvironmentSecretsBackend(env);
+      case 'aws':
+        return await (await import('./aws.js')).createAwsBackend(env);
+      case 'gcp':
+        return await (await import('./gcp.js')).createGcpBackend(env);
+      case 'azure':
+        return await (await import('./azure.js')).createAzureBackend(env);
+      case 'vault':
+        return await (await import('./vault.js')).createVaultBackend(env);
+    }
+  } catch (error) {
+    if (error instanceof SecretsBackendError || error instanceof ConfigurationError) throw error;
+    throw new SecretsBackendError(`Failed to initialize ${resolved} secrets backend: ${(error as Error)?.name ?? 'Error'}`, resolved, { cause: error });
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * Out-of-session: a remote agent receives the human identity as a short-lived
+ * RS256 act JWT signed by the application, verifies it, then requests its token.
+ */
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRemoteJWKSet, customFetch, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { BaseAdapter, TokenRequestParams } from '../adapters/base.js';
+import { pythonFileErrorName } from '../adapters/assertion-signer.js';
+import type { TokenResponse } from '../adapters/token-response.js';
+import { ActVerificationError, DualAuthError, type DualAuthErrorCode } from '../errors.js';
+import { createFetch } from '../http/client.js';
+import type { CaOption } from '../http/tls.js';
+import { toLogger, type Logger, type LoggerLike } from '../logging.js';
+import type { Act } from './act.js';
+import { MemoryReplayCache, ReplayCacheFullError, type ReplayCache } from './replay-cache.js';
+import { requestDualSubjectToken, toParams } from './token-request.js';
+
+export interface OutOfSessionTokenRequestOptions {
+  adapter: BaseAdapter;
+  /** Path to the application's PEM public key (as in Python). */
+  appPublicKeyPath?: string;
+  /** The PEM text itself, or a KeyObject. */
+  appPublicKey?: string | KeyObject;
+  /** Or the application's JWKS URL: keys picked by `kid`, rotation without restarts. */
+  jwksUri?: string;
+  /** Private CA for `jwksUri`. */
+  ca?: CaOption;
+  /** Require this `iss` (the reference checks none; its sender uses 'application'). */
+  expectedIssuer?: string;
+  /** Seconds of clock skew accepted on exp/nbf. Default 0, as the reference. */
+  clockToleranceSeconds?: number;
+  /** Where seen jtis are kept. Default: in memory, forgotten after exp, at most 100 000. */
+  replayCache?: ReplayCache;
+  /** Longest act JWT accepted, in characters. Default 16 384. */
+  maxJwtLength?: number;
+  logger?: LoggerLike;
+}
+
+export interface VerifyActJwtParams {
+  actJwt: string;
+  /** This agent's endpoint: the JWT's required `aud`. */
+  expectedAudience: string;
+}
+
+export class OutOfSessionTokenRequest {
+  readonly adapter: BaseAdapter;
+  private readonly key: KeyObject | JWTVerifyGetKey;
+  private readonly expectedIssuer: string | undefined;
+  private readonly clockTolerance: number;
+  private readonly replayCache: ReplayCache;
+  private readonly maxJwtLength: number;
+  private readonly logger: Logger;
+
+  constructor(options: OutOfSessionTokenRequestOptions);
+  /** Python-style: `new OutOfSessionTokenRequest(adapter, appPublicKeyPath)`. */
+  constructor(adapter: BaseAdapter, appPublicKeyPath: string);
+  constructor(first: OutOfSessionTokenRequestOptions | BaseAdapter, appPublicKeyPath?: string) {
+    const options: OutOfSessionTokenRequestOptions =
+      appPublicKeyPath !== undefined ? { adapter: first as BaseAdapter, appPublicKeyPath } : (first as OutOfSessionTokenRequestOptions);
+    if (!options?.adapter || typeof options.adapter.requestToken !== 'function') {
+      throw new DualAuthError('OutOfSessionTokenRequest needs an adapter', 'ERR_INVALID_ARGUMENT');
+    }
+    this.adapter = options.adapter;
+    this.logger = toLogger(options.logger);
+    this.key = loadVerificationKey(options, this.logger);
+    this.expectedIssuer = options.expectedIssuer;
+    this.clockTolerance = options.clockToleranceSeconds ?? 0;
+    this.replayCache = options.replayCache ?? new MemoryReplayCache();
+    this.maxJwtLength = options.maxJwtLength ?? 16_384;
+    this.logger.info({ event: 'outofsession_handler_init', adapter_type: this.adapter.constructor.name }, 'Out-of-session handler initialized');
+  }
+
+  /** Verifies the act JWT (RS256, signature, exp, aud; jti not seen before; act.sub) and returns its act. */
+  async receiveAndVerifyActJwt(params: VerifyActJwtParams): Promise<Act>;
+  async receiveAndVerifyActJwt(actJwt: string, expectedAudience: string): Promise<Act>;
+  async receiveAndVerifyActJwt(first: VerifyActJwtParams | string, expectedAudience?: string): Promise<Act> {
+    const { actJwt, expectedAudience: audience } = typeof first === 'string' ? { actJwt: first, expectedAudience: expectedAudience as string } : first ?? ({} as VerifyActJwtParams);
+    if (!audience || typeof audience !== 'string') throw new DualAuthError('expectedAudience is required', 'ERR_INVALID_ARGUMENT');
+    if (typeof actJwt !== 'string' || actJwt.length === 0 || actJwt.length > this.maxJwtLength) {
+      throw this.fail('Act JWT invalid: DecodeError', 'ERR_ACT_INVALID', 'jwt_invalid');
+    }
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(actJwt, this.key as KeyObject, {
+        algorithms: ['RS256'],
+        audience,
+        requiredClaims: ['exp', 'jti'],
+        clockTolerance: this.clockTolerance,
+        ...(this.expectedIssuer ? { issuer: this.expectedIssuer } : {}),
+      }));
+    } catch (error) {
+      throw this.mapVerifyError(error);
+    }
+
+    const jti = payload.jti as string;
+    let fresh: boolean;
+    try {
+      fresh = await this.replayCache.checkAndStore(jti, payload.exp as number);
+    } catch (error) {
+      if (error instanceof ReplayCacheFullError) throw this.fail('Act JWT replay cache full', 'ERR_ACT_REPLAY', 'jwt_replay_cache_full');
+      throw error;
+    }
+    if (!fresh) throw this.fail('Act JWT replay detected', 'ERR_ACT_REPLAY', 'jwt_replay_detected', { jti });
+
+    const act = payload.act as Act | undefined;
+    if (act === null || typeof act !== 'object' || Array.isArray(act) || typeof act.sub !== 'string' || !act.sub) {
+      throw this.fail('Act JWT must contain act.sub', 'ERR_ACT_MISSING_SUB', 'jwt_invalid_act');
+    }
+    this.logger.info({ event: 'jwt_verified', human_id: act.sub, exp: payload.exp, jti, audience }, 'Act JWT verified');
+    return act;
+  }
+
+  async requestToken(params: TokenRequestParams): Promise<TokenResponse>;
+  async requestToken(agentId: string, act: Act, scope: readonly string[] | string): Promise<TokenResponse>;
+  async requestToken(first: TokenRequestParams | string, act?: Act, scope?: readonly string[] | string): Promise<TokenResponse> {
+    return requestDualSubjectToken(this.adapter, toParams(first, act, scope), 'outofsession', this.logger);
+  }
+
+  private mapVerifyError(error: unknown): ActVerificationError {
+    if (error instanceof joseErrors.JWTExpired) return this.fail('Act JWT expired', 'ERR_ACT_EXPIRED', 'jwt_expired');
+    if (error instanceof joseErrors.JWTClaimValidationFailed) {
+      if (error.reason === 'missing') return this.fail('Act JWT invalid: MissingRequiredClaimError', 'ERR_ACT_INVALID', 'jwt_invalid');
+      if (error.claim === 'aud') return this.fail('Act JWT invalid audience', 'ERR_ACT_AUDIENCE', 'jwt_invalid_audience');
+      if (error.claim === 'iss') return this.fail('Act JWT invalid: InvalidIssuerError', 'ERR_ACT_ISSUER', 'jwt_invalid');
+      if (error.claim === 'nbf') return this.fail('Act JWT invalid: ImmatureSignatureError', 'ERR_ACT_INVALID', 'jwt_invalid');
+      return this.fail('Act JWT invalid: InvalidTokenError', 'ERR_ACT_INVALID', 'jwt_invalid');
+    }
+    if (error instanceof joseErrors.JWSSignatureVerificationFailed || error instanceof joseErrors.JWKSNoMatchingKey) {
+      return this.fail('Act JWT signature invalid', 'ERR_ACT_SIGNATURE', 'jwt_invalid_signature');
+    }
+    if (error instanceof joseErrors.JOSEAlgNotAllowed) return this.fail('Act JWT invalid: InvalidAlgorithmError', 'ERR_ACT_INVALID', 'jwt_invalid');
+    if (error instanceof joseErrors.JWKSTimeout || error instanceof DualAuthError) {
+      return this.fail('Act JWT invalid: KeyFetchError', 'ERR_ACT_INVALID', 'jwt_key_fetch_failed');
+    }
+    return this.fail('Act JWT invalid: DecodeError', 'ERR_ACT_INVALID', 'jwt_invalid');
+  }
+
+  private fail(message: string, code: DualAuthErrorCode, event: string, extra: Record<string, unknown> = {}): ActVerificationError {
+    this.logger.error({ event, ...extra }, message);
+    return new ActVerificationError(message, code);
+  }
+}
+
+function loadVerificationKey(options: OutOfSessionTokenRequestOptions, logger: Logger): KeyObject | JWTVerifyGetKey {
+  if (options.jwksUri) {
+    return createRemoteJWKSet(new URL(options.jwksUri), { [customFetch]: createFetch({ ca: options.ca, retries: 1 }) });
+  }
+  const source = options.appPublicKey ?? options.appPublicKeyPath;
+  if (!source) throw new DualAuthError('OutOfSessionTokenRequest needs appPublicKeyPath, appPublicKey or jwksUri', 'ERR_INVALID_ARGUMENT');
+  if (typeof source !== 'string') return source;
+  let pem = source;
+  if (!source.includes('-----BEGIN')) {
+    try {
+      pem = readFileSync(source, 'utf8');
+    } catch (error) {
+      logger.error({ event: 'public_key_load_error', error_type: pythonFileErrorName(error) }, 'Failed to load public key');
+      throw new DualAuthError(`Cannot load public key: ${pythonFileErrorName(error)}`, 'ERR_KEY_LOAD', { cause: error });
+    }
+  }
+  try {
+    const key = createPublicKey(pem);
+    if (key.asymmetricKeyType !== 'rsa') throw new Error('not an RSA key');
+    return key;
+  } catch (error) {
+    logger.error({ event: 'public_key_load_error', error_type: 'ValueError' }, 'Failed to load public key');
+    throw new DualAuthError('Cannot load public key: ValueError', 'ERR_KEY_LOAD', { cause: error });
+  }
+}

@@ -1,0 +1,60 @@
+/** What InSessionTokenRequest and OutOfSessionTokenRequest share: the input checks and the adapter call. */
+import type { BaseAdapter, TokenRequestParams } from '../adapters/base.js';
+import type { TokenResponse } from '../adapters/token-response.js';
+import { DualAuthError, TokenRequestError, errorClassName } from '../errors.js';
+import type { Logger } from '../logging.js';
+import { hasSub, type Act } from './act.js';
+
+export type Scenario = 'insession' | 'outofsession';
+
+/** Accepts `{ agentId, act, scope }` or the Python positional form. */
+export function toParams(first: TokenRequestParams | string, act?: Act, scope?: readonly string[] | string, signal?: AbortSignal): TokenRequestParams {
+  return typeof first === 'string' ? { agentId: first, act: act as Act, scope: scope ?? [], signal } : first;
+}
+
+export async function requestDualSubjectToken(adapter: BaseAdapter, params: TokenRequestParams, scenario: Scenario, logger: Logger): Promise<TokenResponse> {
+  if (params === null || typeof params !== 'object') throw new DualAuthError('requestToken needs { agentId, act, scope }', 'ERR_INVALID_ARGUMENT');
+  const { agentId, act, scope } = params;
+  if (!agentId) {
+    logger.error({ event: 'invalid_input_agent_id' }, 'Missing agent_id');
+    throw new DualAuthError('Invalid inputs: agent_id required', 'ERR_INVALID_ARGUMENT');
+  }
+  if (!hasSub(act)) {
+    logger.error({ event: 'invalid_input_act', has_act: act != null }, 'Missing or invalid act claim');
+    throw new DualAuthError("Invalid inputs: act with 'sub' field required", 'ERR_INVALID_ACT');
+  }
+  if (!scope || scope.length === 0) {
+    logger.error({ event: 'invalid_input_scope' }, 'Missing scope');
+    throw new DualAuthError('Invalid inputs: scope required', 'ERR_INVALID_ARGUMENT');
+  }
+  logger.info({ event: `${scenario}_token_request_start`, agent_id: agentId, human_id: act.sub, scope }, `${label(scenario)} token request starting`);
+  try {
+    const token = await adapter.requestToken(params);
+    logger.info(
+      {
+        event: `${scenario}_token_request_success`,
+        agent_id: agentId,
+        expires_in: token.expiresIn,
+        token_type: token.tokenType,
+        has_act_assertion: token.actAssertion !== undefined,
+      },
+      'Token request successful',
+    );
+    return token;
+  } catch (error) {
+    if (error instanceof TokenRequestError) throw error;
+    logger.error({ event: `${scenario}_token_request_error`, error_type: errorClassName(error), agent_id: agentId }, 'Unexpected error in token request');
+    // As the reference: anything else becomes a TokenRequestError naming only the error class.
+    throw new TokenRequestError(`Unexpected error: ${pythonClassName(error)}`, undefined, { cause: error });
+  }
+}
+
+/** DualAuthErrors raised for bad arguments are Python ValueErrors. */
+function pythonClassName(error: unknown): string {
+  if (error instanceof DualAuthError) return 'ValueError';
+  return errorClassName(error);
+}
+
+function label(scenario: Scenario): string {
+  return scenario === 'insession' ? 'In-session' : 'Out-of-session';
+}

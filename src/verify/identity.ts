@@ -1,0 +1,29 @@
+/** Builds the agent and human identities from verified claims. */
+import type { JWTPayload } from 'jose';
+import { DualAuthError, type DualAuthErrorCode } from '../errors.js';
+import type { VendorProfile } from './profiles.js';
+import type { AgentIdentity, HumanIdentity } from './types.js';
+
+export function agentFromClaims(claims: JWTPayload, profile: VendorProfile): AgentIdentity {
+  const id = profile.agentId(claims);
+  if (id === undefined) throw new DualAuthError('Access token names no agent (client id)', 'ERR_TOKEN_INVALID');
+  const agent: AgentIdentity = { id, clientId: id, roles: profile.roles(claims), scopes: profile.scopes(claims) };
+  if (typeof claims.sub === 'string') agent.subject = claims.sub;
+  return agent;
+}
+
+/**
+ * The human from an `act` claim: `act.sub` is required and must be a non-empty
+ * string; email, name and oid are taken when they are strings.
+ */
+export function humanFromAct(act: unknown, code: DualAuthErrorCode, where: string): HumanIdentity {
+  if (act === undefined || act === null) throw new DualAuthError(`${where} has no act claim`, code);
+  if (typeof act !== 'object' || Array.isArray(act)) throw new DualAuthError(`${where} act claim is not an object`, code);
+  const { sub, email, name, oid } = act as Record<string, unknown>;
+  if (typeof sub !== 'string' || sub.length === 0) throw new DualAuthError(`${where} act claim has no sub`, code);
+  const human: HumanIdentity = { id: sub };
+  if (typeof email === 'string') human.email = email;
+  if (typeof name === 'string') human.name = name;
+  if (typeof oid === 'string') human.oid = oid;
+  return human;
+}

@@ -1,0 +1,188 @@
+/**
+ * verifyDualSubjectToken / createDualSubjectVerifier: the resource server's
+ * check of a dual-subject token. Signature (JWKS or given key, allow-listed
+ * algorithms), iss, aud, exp (required), nbf, then the vendor profile (agent
+ * id, roles, scopes), the human (`act.sub`; EntraID: the verified
+ * X-Act-Assertion) and the policy.
+ *
+ * Everything that does not depend on the token is built once, in
+ * createDualSubjectVerifier; the per-call path is jwtVerify plus a few property reads.
+ */
+import { jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions, type RemoteJWKSet } from 'jose';
+import { ConfigurationError, DualAuthError } from '../errors.js';
+import { toLogger } from '../logging.js';
+import { createActAssertionVerifier, MAX_JWT_LENGTH, type ActAssertionVerifier } from './act-assertion.js';
+import { mapVerifyError } from './errors.js';
+import { agentFromClaims, humanFromAct } from './identity.js';
+import { createLocalKeys, createRemoteKeys, resolveAlgorithms, type KeySource } from './keys.js';
+import { createPolicy } from './policy.js';
+import { getProfile } from './profiles.js';
+import type { DualSubjectIdentity, DualSubjectVerifier, HumanIdentity, VerifyCallOptions, VerifyOptions } from './types.js';
+
+export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
+const DEFAULT_JWKS_TIMEOUT_MS = 5_000;
+const DEFAULT_JWKS_COOLDOWN_MS = 30_000;
+const DEFAULT_JWKS_CACHE_MAX_AGE_MS = 600_000;
+
+/**
+ * Builds a verifier for one API. Keep it for the life of the process: it holds
+ * the JWKS cache (keys are fetched once, refetched on an unknown `kid` at most
+ * once per cooldown, and after `jwksCacheMaxAgeMs`).
+ */
+export function createDualSubjectVerifier(options: VerifyOptions): DualSubjectVerifier {
+  return buildVerifier(options, false);
+}
+
+/**
+ * One-shot verification. Remote key sets are shared between calls with the
+ * same `jwksUri` and `ca`, so calling this per request does not fetch the JWKS
+ * per request; createDualSubjectVerifier is still the faster path.
+ */
+export async function verifyDualSubjectToken(
+  token: string | undefined | null,
+  options: VerifyOptions & VerifyCallOptions,
+): Promise<DualSubjectIdentity> {
+  const verifier = buildVerifier(options, true);
+  return verifier(token, options);
+}
+
+function buildVerifier(options: VerifyOptions, shareRemote: boolean): DualSubjectVerifier {
+  if (!options || typeof options !== 'object') throw new ConfigurationError('verify options are required');
+  const profile = getProfile(options.vendor);
+  if (!profile) throw new ConfigurationError('vendor must be one of: keycloak, auth0, okta, entraid');
+  const issuer = nonEmptyStrings(options.issuer, 'issuer');
+  const audience = nonEmptyStrings(options.audience, 'audience');
+  const clockTolerance = options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
+  if (!Number.isFinite(clockTolerance) || clockTolerance < 0) throw new ConfigurationError('clockToleranceSeconds must be zero or more');
+  const algorithms = resolveAlgorithms(options.algorithms);
+  const outerSignal = options.signal;
+  const key = resolveKeys(options, issuer, shareRemote);
+  const assertions: ActAssertionVerifier | undefined = profile.actFromAssertion
+    ? createActAssertionVerifier(options, clockTolerance)
+    : undefined;
+  const policy = createPolicy(options);
+  const logger = toLogger(options.logger);
+
+  const jwtOptions: JWTVerifyOptions = {
+    algorithms,
+    issuer,
+    audience,
+    clockTolerance,
+    // An access token without exp would never expire; jose checks exp only when present.
+    requiredClaims: ['exp'],
+  };
+  // jwtVerify is overloaded on the key type; one call site for both keeps the hot path monomorphic.
+  const verifyJwt = jwtVerify as (jwt: string, key: KeySource, options: JWTVerifyOptions) => Promise<{ payload: JWTPayload }>;
+
+  return async function verifyDualSubject(token, call) {
+    try {
+      if (token === undefined || token === null || token === '') {
+        throw new DualAuthError('Access token is missing', 'ERR_TOKEN_MISSING');
+      }
+      if (typeof token !== 'string' || token.length > MAX_JWT_LENGTH) {
+        throw new DualAuthError('Access token is malformed', 'ERR_TOKEN_INVALID');
+      }
+      const signal = call?.signal ?? outerSignal;
+      if (outerSignal?.aborted || signal?.aborted) throw new DualAuthError('Verification aborted', 'ERR_ABORTED');
+
+      let claims: JWTPayload;
+      try {
+        const pending = verifyJwt(token, key, jwtOptions);
+        ({ payload: claims } = await (signal ? raceAbort(pending, signal) : pending));
+      } catch (error) {
+        throw mapVerifyError(error, 'token');
+      }
+
+      const agent = agentFromClaims(claims, profile);
+      let human: HumanIdentity;
+      let identity: DualSubjectIdentity;
+      if (assertions) {
+        const verified = await assertions.verify(call?.actAssertion, token);
+        human = verified.human;
+        identity = { agent, human, claims, actAssertionClaims: verified.claims };
+      } else {
+        human = humanFromAct(claims.act, 'ERR_TOKEN_NO_ACT', 'Access token');
+        identity = { agent, human, claims };
+      }
+      if (policy) await policy(agent, human, call?.request);
+      return identity;
+    } catch (error) {
+      const failure = error instanceof DualAuthError ? error : new DualAuthError('Verification failed', 'ERR_TOKEN_INVALID', { cause: error });
+      // The code only: never the token or the claims.
+      logger.debug({ event: 'dual_auth_verify_failed', vendor: profile.vendor, code: failure.code }, 'Token verification failed');
+      throw failure;
+    }
+  };
+}
+
+function resolveKeys(options: VerifyOptions, issuer: string | string[], shareRemote: boolean): KeySource {
+  if (options.key !== undefined) {
+    if (options.jwksUri !== undefined) throw new ConfigurationError('give either key or jwksUri, not both');
+    return createLocalKeys(options.key);
+  }
+  let jwksUri = options.jwksUri;
+  if (jwksUri === undefined && typeof issuer === 'string') jwksUri = getProfile(options.vendor)?.defaultJwksUri(issuer);
+  if (typeof jwksUri !== 'string' || jwksUri.length === 0) {
+    throw new ConfigurationError('jwksUri (or key) is required: no default JWKS location for this issuer');
+  }
+  const remote = {
+    jwksUri,
+    ca: options.ca,
+    timeoutMs: positive(options.jwksTimeoutMs, DEFAULT_JWKS_TIMEOUT_MS, 'jwksTimeoutMs'),
+    cooldownMs: nonNegative(options.jwksCooldownMs, DEFAULT_JWKS_COOLDOWN_MS, 'jwksCooldownMs'),
+    cacheMaxAgeMs: positive(options.jwksCacheMaxAgeMs, DEFAULT_JWKS_CACHE_MAX_AGE_MS, 'jwksCacheMaxAgeMs'),
+  };
+  if (!shareRemote) return createRemoteKeys({ ...remote, signal: options.signal });
+  return sharedRemoteKeys(remote);
+}
+
+// verifyDualSubjectToken's shared key sets, bounded so varying URLs cannot grow it without end.
+const SHARED_LIMIT = 32;
+const shared = new Map<string, RemoteJWKSet>();
+
+function sharedRemoteKeys(remote: Parameters<typeof createRemoteKeys>[0]): JWTVerifyGetKey {
+  const ca = remote.ca === undefined ? '' : (Array.isArray(remote.ca) ? remote.ca : [remote.ca]).map(String).join('\n');
+  const cacheKey = JSON.stringify([remote.jwksUri, ca, remote.timeoutMs, remote.cooldownMs, remote.cacheMaxAgeMs]);
+  let set = shared.get(cacheKey);
+  if (!set) {
+    set = createRemoteKeys(remote);
+    if (shared.size >= SHARED_LIMIT) shared.delete(shared.keys().next().value as string);
+    shared.set(cacheKey, set);
+  }
+  return set;
+}
+
+function raceAbort<T>(pending: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new DualAuthError('Verification aborted', 'ERR_ABORTED'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    pending.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+function nonEmptyStrings(value: unknown, name: string): string | string[] {
+  if (typeof value === 'string' && value.length > 0) return value;
+  if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string' && v.length > 0)) return [...value];
+  throw new ConfigurationError(`${name} must be a non-empty string or array of strings`);
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) throw new ConfigurationError(`${name} must be a positive number`);
+  return value;
+}
+
+function nonNegative(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value < 0) throw new ConfigurationError(`${name} must be zero or more`);
+  return value;
+}
