@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     exclude: ['test/keycloak/**', 'test/secrets/**', 'test/interop/**', 'node_modules/**'],
+    setupFiles: ['test/helpers/log-audit.ts'],
     testTimeout: 20_000,
     hookTimeout: 60_000,
   },

@@ -6,6 +6,8 @@
  */
 import { webcrypto } from 'node:crypto';
 
+import { loadOptional } from './optional.js';
+
 export interface DevCertificates {
   /** PEM of the CA certificate: give it to clients as `ca` or NODE_EXTRA_CA_CERTS. */
   caCert: string;
@@ -28,7 +30,7 @@ export interface DevCertificateOptions {
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
 export async function createDevCertificates(options: DevCertificateOptions = {}): Promise<DevCertificates> {
-  const x509 = await import('@peculiar/x509');
+  const x509 = await loadOptional<typeof import('@peculiar/x509')>('@peculiar/x509', 'Making the local CA');
   x509.cryptoProvider.set(webcrypto as never);
   const days = options.days ?? 7;
   const notBefore = new Date(Date.now() - 60_000);

@@ -17,7 +17,9 @@ export async function loadOptional<T = any>(name: string, feature = 'the local I
     return (await import(name)) as T;
   } catch (cause) {
     const code = (cause as { code?: string } | undefined)?.code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+    const message = (cause as { message?: string } | undefined)?.message ?? '';
+    // Only the package itself missing; a broken install of one of its dependencies is rethrown as is.
+    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && message.includes(`'${name}'`)) {
       throw new DualAuthError(
         `${feature} needs the optional package '${name}', which is not installed. ` +
           `Install it with: npm install --save-dev ${INSTALL_HINT[name] ?? name}`,

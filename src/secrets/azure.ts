@@ -1,7 +1,98 @@
-// Placeholder until the azure backend lands (issue 5).
-import { SecretsBackendError } from '../errors.js';
+/**
+ * Azure Key Vault backend (Python `AzureSecretsBackend`), on the official
+ * @azure/keyvault-secrets + @azure/identity (DefaultAzureCredential), optional
+ * peer dependencies loaded here only.
+ *
+ * Secret = DUAL_AUTH_AZURE_SECRET_PREFIX (default `dual-auth-`) + key lower-cased
+ * with `_` -> `-`, in the vault DUAL_AUTH_AZURE_VAULT_URL (required, HTTPS).
+ * DUAL_AUTH_AZURE_DISABLE_CHALLENGE_RESOURCE_VERIFICATION=true is for a vault
+ * whose host is not under the token's resource domain (a local emulator, some
+ * private deployments); the Azure SDK documents the same switch.
+ */
+import type * as AzureIdentity from '@azure/identity';
+import type * as AzureSecrets from '@azure/keyvault-secrets';
+import { Agent } from 'node:https';
+import { SecretsBackendError, errorClassName } from '../errors.js';
 import type { SecretsBackend } from './backend.js';
+import { envFlag, envTrimmed, envValue, prefixedSecretName } from './names.js';
+import { importOptional } from './optional-import.js';
+import { withSystemRoots } from './tls.js';
+import { DEFAULT_SECRETS_TIMEOUT_MS, abortedError, finishValue, isAbort } from './value.js';
 
-export async function createAzureBackend(_env: Readonly<Record<string, string | undefined>>): Promise<SecretsBackend> {
-  throw new SecretsBackendError('The azure secrets backend is not available yet', 'azure', { code: 'ERR_BACKEND_UNAVAILABLE' });
+type Env = Readonly<Record<string, string | undefined>>;
+
+const BACKEND = 'azure';
+const PACKAGES = ['@azure/identity', '@azure/keyvault-secrets'] as const;
+const AUTH_ERRORS = new Set(['AuthenticationError', 'CredentialUnavailableError', 'AggregateAuthenticationError', 'AuthenticationRequiredError']);
+
+export interface AzureBackendOptions {
+  /** Per-request timeout in milliseconds (default 10 000). */
+  timeoutMs?: number;
+  /** Extra CA certificate(s) (PEM) for the vault connection; NODE_EXTRA_CA_CERTS works too. */
+  ca?: string | string[];
+  /** A credential of your own instead of DefaultAzureCredential. */
+  credential?: ConstructorParameters<typeof AzureSecrets.SecretClient>[1];
+}
+
+export async function createAzureBackend(env: Env, options: AzureBackendOptions = {}): Promise<SecretsBackend> {
+  const secrets = await importOptional<typeof AzureSecrets>('@azure/keyvault-secrets', BACKEND, 'Azure Key Vault backend', PACKAGES);
+  const vaultUrl = envTrimmed(env, 'DUAL_AUTH_AZURE_VAULT_URL');
+  const prefix = envValue(env, 'DUAL_AUTH_AZURE_SECRET_PREFIX', 'dual-auth-');
+  const timeoutMs = options.timeoutMs ?? DEFAULT_SECRETS_TIMEOUT_MS;
+  if (!vaultUrl) {
+    throw new SecretsBackendError('DUAL_AUTH_AZURE_VAULT_URL environment variable is required for Azure backend.', BACKEND, { code: 'ERR_CONFIGURATION' });
+  }
+  if (!vaultUrl.startsWith('https://')) {
+    throw new SecretsBackendError('DUAL_AUTH_AZURE_VAULT_URL must use HTTPS. Example: https://my-vault.vault.azure.net', BACKEND, { code: 'ERR_INSECURE_URL' });
+  }
+
+  let client: AzureSecrets.SecretClient;
+  try {
+    const credential =
+      options.credential ?? new (await importOptional<typeof AzureIdentity>('@azure/identity', BACKEND, 'Azure Key Vault backend', PACKAGES)).DefaultAzureCredential();
+    client = new secrets.SecretClient(vaultUrl, credential, {
+      disableChallengeResourceVerification: envFlag(env, 'DUAL_AUTH_AZURE_DISABLE_CHALLENGE_RESOURCE_VERIFICATION'),
+      retryOptions: { maxRetries: 2 },
+      ...(options.ca ? { agent: new Agent({ keepAlive: true, ca: withSystemRoots(options.ca) }) } : {}),
+    });
+  } catch (error) {
+    if (error instanceof SecretsBackendError) throw error;
+    throw new SecretsBackendError(`Failed to initialize Azure Key Vault client: ${errorClassName(error)}`, BACKEND, { cause: error });
+  }
+
+  return {
+    name: BACKEND,
+    async getSecret(key, { required = true, signal } = {}) {
+      const secretName = prefixedSecretName(prefix, key);
+      const notFoundMessage = `Azure Key Vault secret '${secretName}' not found.`;
+      const abortSignal = signal ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+      let value: string | undefined;
+      try {
+        value = (await client.getSecret(secretName, { abortSignal, requestOptions: { timeout: timeoutMs } })).value;
+      } catch (error) {
+        const status = (error as { statusCode?: unknown })?.statusCode;
+        if (status === 404) {
+          if (!required) return undefined;
+          throw new SecretsBackendError(notFoundMessage, BACKEND, { cause: error, code: 'ERR_SECRET_MISSING' });
+        }
+        if (status === 401 || AUTH_ERRORS.has(errorClassName(error))) {
+          throw new SecretsBackendError(`Azure authentication failed accessing secret '${secretName}'.`, BACKEND, { cause: error });
+        }
+        if (status === 403) {
+          throw new SecretsBackendError(`Azure Key Vault error: access to secret '${secretName}' is forbidden.`, BACKEND, { cause: error });
+        }
+        if (signal?.aborted) throw abortedError(BACKEND, error);
+        if (isAbort(error)) {
+          throw new SecretsBackendError(`Azure Key Vault error: timed out after ${timeoutMs} ms`, BACKEND, { cause: error, code: 'ERR_TIMEOUT' });
+        }
+        const code = (error as { code?: unknown })?.code;
+        throw new SecretsBackendError(
+          `Azure Key Vault error: ${typeof status === 'number' ? `HTTP ${status}` : typeof code === 'string' ? code : errorClassName(error)}`,
+          BACKEND,
+          { cause: error, code: typeof status === 'number' ? 'ERR_SECRETS_BACKEND' : 'ERR_NETWORK' },
+        );
+      }
+      return finishValue(value, { required, backend: BACKEND, notFoundMessage });
+    },
+  };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DualAuthError } from '../errors.js';
 
 /**
@@ -13,10 +14,20 @@ export interface Act {
   [claim: string]: unknown;
 }
 
+/**
+ * The human id as it may be logged. An IAM id is logged as is (it matches the
+ * IAM's own logs); a `sub` that is an email (the email fallback, an Entra UPN)
+ * is PII, so a stable pseudonym is logged instead.
+ */
+export function humanIdForLogging(sub: unknown): string | undefined {
+  if (typeof sub !== 'string') return undefined;
+  return sub.includes('@') ? `sha256:${createHash('sha256').update(sub).digest('hex').slice(0, 16)}` : sub;
+}
+
 /** The fields of an act that may be logged: IAM identifiers only. */
 export function actForLogging(act: Act): Record<string, unknown> {
-  const safe: Record<string, unknown> = { human_id: act.sub, fields_present: Object.keys(act) };
-  if ('user_id' in act) safe.user_id = act.user_id;
+  const safe: Record<string, unknown> = { human_id: humanIdForLogging(act.sub), fields_present: Object.keys(act) };
+  if ('user_id' in act) safe.user_id = humanIdForLogging(act.user_id);
   if ('oid' in act) safe.oid = act.oid;
   return safe;
 }

@@ -7,7 +7,7 @@ import { SignJWT } from 'jose';
 import { loadPrivateKey } from '../adapters/assertion-signer.js';
 import { DualAuthError } from '../errors.js';
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
-import type { Act } from './act.js';
+import { humanIdForLogging, type Act } from './act.js';
 import { newJti, nowSeconds } from './jti.js';
 import { UserSession } from './user-session.js';
 
@@ -97,7 +97,7 @@ export class HybridSender {
     if (name) act.name = name as string;
     if (typeof oid === 'string' && oid) act.oid = oid;
     this.logger.info(
-      { event: 'act_extracted', human_id: sub, has_name: Boolean(name), id_type: userId ? 'iam_identifier' : 'email_fallback' },
+      { event: 'act_extracted', human_id: humanIdForLogging(sub), has_name: Boolean(name), id_type: userId ? 'iam_identifier' : 'email_fallback' },
       'Human identity extracted from session',
     );
     return act;
@@ -105,7 +105,7 @@ export class HybridSender {
 
   /** In-session: the act travels in memory, unchanged. */
   prepareInSessionAct(act: Act): Act {
-    this.logger.debug({ event: 'act_prepared_in_session', human_id: act?.sub }, 'Act prepared for in-session');
+    this.logger.debug({ event: 'act_prepared_in_session', human_id: humanIdForLogging(act?.sub) }, 'Act prepared for in-session');
     return act;
   }
 
@@ -140,7 +140,7 @@ export class HybridSender {
       .setProtectedHeader({ alg: 'RS256', typ: 'JWT', ...(this.kid ? { kid: this.kid } : {}) })
       .sign(this.#privateKey);
     this.logger.info(
-      { event: 'act_prepared_out_of_session', human_id: act.sub, agent_endpoint: endpoint, ttl_seconds: ttl, exp: now + ttl, jti },
+      { event: 'act_prepared_out_of_session', human_id: humanIdForLogging(act.sub), agent_endpoint: endpoint, ttl_seconds: ttl, exp: now + ttl, jti },
       'Act prepared for out-of-session',
     );
     return jwt;

@@ -12,7 +12,7 @@ import { ActVerificationError, DualAuthError, type DualAuthErrorCode } from '../
 import { createFetch } from '../http/client.js';
 import type { CaOption } from '../http/tls.js';
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
-import type { Act } from './act.js';
+import { humanIdForLogging, type Act } from './act.js';
 import { MemoryReplayCache, ReplayCacheFullError, type ReplayCache } from './replay-cache.js';
 import { requestDualSubjectToken, toParams } from './token-request.js';
 
@@ -107,7 +107,7 @@ export class OutOfSessionTokenRequest {
     if (act === null || typeof act !== 'object' || Array.isArray(act) || typeof act.sub !== 'string' || !act.sub) {
       throw this.fail('Act JWT must contain act.sub', 'ERR_ACT_MISSING_SUB', 'jwt_invalid_act');
     }
-    this.logger.info({ event: 'jwt_verified', human_id: act.sub, exp: payload.exp, jti, audience }, 'Act JWT verified');
+    this.logger.info({ event: 'jwt_verified', human_id: humanIdForLogging(act.sub), exp: payload.exp, jti, audience }, 'Act JWT verified');
     return act;
   }
 

@@ -3,7 +3,7 @@ import type { BaseAdapter, TokenRequestParams } from '../adapters/base.js';
 import type { TokenResponse } from '../adapters/token-response.js';
 import { DualAuthError, TokenRequestError, errorClassName } from '../errors.js';
 import type { Logger } from '../logging.js';
-import { hasSub, type Act } from './act.js';
+import { hasSub, humanIdForLogging, type Act } from './act.js';
 
 export type Scenario = 'insession' | 'outofsession';
 
@@ -27,7 +27,7 @@ export async function requestDualSubjectToken(adapter: BaseAdapter, params: Toke
     logger.error({ event: 'invalid_input_scope' }, 'Missing scope');
     throw new DualAuthError('Invalid inputs: scope required', 'ERR_INVALID_ARGUMENT');
   }
-  logger.info({ event: `${scenario}_token_request_start`, agent_id: agentId, human_id: act.sub, scope }, `${label(scenario)} token request starting`);
+  logger.info({ event: `${scenario}_token_request_start`, agent_id: agentId, human_id: humanIdForLogging(act.sub), scope }, `${label(scenario)} token request starting`);
   try {
     const token = await adapter.requestToken(params);
     logger.info(

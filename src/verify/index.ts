@@ -2,7 +2,7 @@
 export { createDualSubjectVerifier, verifyDualSubjectToken, DEFAULT_CLOCK_TOLERANCE_SECONDS } from './verifier.js';
 export { computeAth } from './ath.js';
 export { httpStatusFor } from './errors.js';
-export { bearerToken, bearerErrorResponse, type BearerErrorResponse, type ChallengeOptions } from './bearer.js';
+export { bearerToken, bearerErrorResponse, headerValue, type BearerErrorResponse, type ChallengeOptions } from './bearer.js';
 export { DEFAULT_ALGORITHMS } from './keys.js';
 export { PROFILES, type VendorProfile } from './profiles.js';
 export type {

@@ -82,9 +82,9 @@ const entraid: VendorProfile = {
   scopes,
   actFromAssertion: true,
   defaultJwksUri: (iss) => {
-    // v2: https://login.microsoftonline.com/{tenant}/v2.0 ; v1: https://sts.windows.net/{tenant}/
-    const v2 = /^https:\/\/login\.microsoftonline\.com\/([^/]+)\/v2\.0\/?$/.exec(iss);
-    if (v2) return `https://login.microsoftonline.com/${v2[1]}/discovery/v2.0/keys`;
+    // v2: https://login.microsoftonline.com/{tenant}/v2.0 -> {tenant}/discovery/v2.0/keys
+    if (/\/v2\.0\/?$/.test(iss)) return iss.replace(/\/v2\.0\/?$/, '/discovery/v2.0/keys');
+    // v1: https://sts.windows.net/{tenant}/ -> login.microsoftonline.com/{tenant}/discovery/keys
     const v1 = /^https:\/\/sts\.windows\.net\/([^/]+)\/?$/.exec(iss);
     if (v1) return `https://login.microsoftonline.com/${v1[1]}/discovery/keys`;
     return undefined;

@@ -68,8 +68,6 @@ function buildVerifier(options: VerifyOptions, shareRemote: boolean): DualSubjec
     issuer,
     audience,
     clockTolerance,
-    // An access token without exp would never expire; jose checks exp only when present.
-    requiredClaims: ['exp'],
   };
   // jwtVerify is overloaded on the key type; one call site for both keeps the hot path monomorphic.
   const verifyJwt = jwtVerify as (jwt: string, key: KeySource, options: JWTVerifyOptions) => Promise<{ payload: JWTPayload }>;
@@ -93,6 +91,9 @@ function buildVerifier(options: VerifyOptions, shareRemote: boolean): DualSubjec
         throw mapVerifyError(error, 'token');
       }
 
+      // jose checks exp only when present; a token without exp would never expire.
+      // (Checked here rather than with requiredClaims, which allocates per call.)
+      if (typeof claims.exp !== 'number') throw new DualAuthError('Access token lacks a required claim (exp)', 'ERR_TOKEN_INVALID');
       const agent = agentFromClaims(claims, profile);
       let human: HumanIdentity;
       let identity: DualSubjectIdentity;

@@ -121,6 +121,8 @@ async function ours(c: Case, style: 'camel' | 'snake' | 'factory'): Promise<{ to
 /** Everything of a request that must match, with the per-request random parts taken out. */
 function comparable(req: RecordedRequest) {
   const form = { ...req.form };
+  // The raw body with the assertion cut out: same field order, same percent-encoding (Python's quote_plus).
+  const rawBody = form.client_assertion ? req.body.replace(encodeURIComponent(form.client_assertion), '<jwt>') : req.body;
   let assertion: { header: unknown; claims: Record<string, unknown>; lifetime: number; jti: unknown } | undefined;
   if (form.client_assertion) {
     const claims = decodeJwt(form.client_assertion) as Record<string, unknown>;
@@ -138,6 +140,7 @@ function comparable(req: RecordedRequest) {
     contentType: req.headers['content-type'],
     accept: req.headers['accept'],
     formKeys: Object.keys(req.form).sort(),
+    rawBody,
     form,
     assertion,
   };

@@ -89,7 +89,7 @@ export async function doctorCommand(options: DoctorOptions, io: CliIo): Promise<
   if (options.requestToken) {
     try {
       const adapter = createAdapter(config, { timeoutMs: options.timeoutMs ?? 10_000, retries: 0, ...(ca ? { ca } : {}) });
-      const scope = (options.scope ?? 'openid').split(/[ ,]+/).filter(Boolean);
+      const scope = (options.scope ?? 'finance.read').split(/[ ,]+/).filter(Boolean);
       const token = await new InSessionTokenRequest(adapter).requestToken({ agentId: config.clientId, act: DOCTOR_ACT, scope });
       claims = decodeJwt(token.accessToken) as Record<string, unknown>;
       const header = decodeProtectedHeader(token.accessToken);

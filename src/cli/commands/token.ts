@@ -40,7 +40,7 @@ export async function tokenCommand(options: TokenOptions, io: CliIo): Promise<nu
     const session = new UserSession({ userEmail: options.email, ...(options.userId ? { userId: options.userId } : {}), ...(options.name ? { userName: options.name } : {}) });
     const act = new HybridSender().extractActFromSession(session);
     const adapter = createAdapter(config, { timeoutMs: options.timeoutMs ?? 10_000, ...(ca ? { ca } : {}) });
-    const scope = (options.scope ?? 'openid').split(/[ ,]+/).filter(Boolean);
+    const scope = (options.scope ?? 'finance.read').split(/[ ,]+/).filter(Boolean);
     const token = await new InSessionTokenRequest(adapter).requestToken({ agentId: config.clientId, act, scope });
     const claims = decodeJwt(token.accessToken);
     const actAssertionClaims = token.actAssertion ? decodeJwt(token.actAssertion) : undefined;

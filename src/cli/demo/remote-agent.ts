@@ -5,7 +5,8 @@
  * API with OutOfSessionAPICall, and answers with what happened (identifiers
  * and statuses only, never a token).
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 import {

@@ -1,0 +1,185 @@
+/**
+ * The `dual-auth` CLI in-process (runCli with a captured io): the demo for every
+ * vendor profile (in-session and out-of-session through the real adapters),
+ * keygen, token, dev-iam's .env, usage errors; and once as a real process
+ * through its entry point, to prove it exits by itself with the right code.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseEnv } from 'node:util';
+
+import { importPKCS8, importSPKI } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { runDemo } from '../../src/cli/demo/run-demo.js';
+import { startDevIam } from '../../src/cli/commands/dev-iam.js';
+import { runCli } from '../../src/cli/program.js';
+import { startLocalIam, type LocalIam, type LocalIamVendor } from '../../src/local-iam/index.js';
+import { captureIo } from './capture.js';
+
+const JWT = /eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\./;
+let work: string;
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'dual-auth-cli-test-'));
+});
+
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe.each<LocalIamVendor>(['keycloak', 'auth0', 'okta', 'entraid'])('demo, %s profile', (vendor) => {
+  it('runs the in-session and the out-of-session flow end-to-end and prints numbered steps', async () => {
+    const io = captureIo({}, work);
+    const result = await runDemo({ vendor }, io);
+    expect(result.error).toBeUndefined();
+    expect(result.ok).toBe(true);
+    const titles = result.steps.map((s) => `${s.flow}: ${s.step}`);
+    expect(titles).toEqual(expect.arrayContaining([
+      'in-session: Dual-subject token issued',
+      'in-session: API accepted the call',
+      'out-of-session: Application signed the act JWT',
+      'out-of-session: Agent verified the act JWT',
+      'out-of-session: Agent obtained a dual-subject token',
+      "out-of-session: API accepted the agent's call",
+      'out-of-session: Replayed act JWT refused',
+      'check: API refused a call without a token',
+    ]));
+    const accepted = result.steps.filter((s) => s.step.startsWith('API accepted'));
+    for (const s of accepted) expect(s.detail).toContain('finance-agent');
+    for (const s of accepted) expect(s.detail).toContain('user_12345');
+    const text = io.all();
+    expect(text).toMatch(/^ 1\. Local IAM started/m);
+    expect(text).toContain('✓ DEMO PASSED');
+    // Never a raw token, the email or the name on screen.
+    expect(text).not.toMatch(JWT);
+    expect(text).not.toMatch(/alice@corp\.example\.com|Alice Smith/);
+  });
+});
+
+describe('dual-auth demo (command)', () => {
+  it('--json prints one document; an unknown vendor is a usage error', async () => {
+    const io = captureIo({}, work);
+    expect(await runCli(['demo', '--vendor', 'okta', '--json'], io)).toBe(0);
+    const doc = JSON.parse(io.stdoutText());
+    expect(doc).toMatchObject({ ok: true, vendor: 'okta' });
+    expect(doc.steps.length).toBeGreaterThan(10);
+
+    const bad = captureIo({}, work);
+    expect(await runCli(['demo', '--vendor', 'ping'], bad)).not.toBe(0);
+    expect(bad.all()).toContain('Allowed choices are keycloak, auth0, okta, entraid');
+  });
+});
+
+describe('dual-auth keygen', () => {
+  it('writes an RS256-usable pair, private key mode 0600, and refuses to overwrite', async () => {
+    const dir = join(work, 'keys');
+    const io = captureIo({}, work);
+    expect(await runCli(['keygen', '--out', dir], io)).toBe(0);
+    const privatePath = join(dir, 'app-private-key.pem');
+    const publicPath = join(dir, 'app-public-key.pem');
+    expect(statSync(privatePath).mode & 0o777).toBe(0o600);
+    const privateKey = await importPKCS8(readFileSync(privatePath, 'utf8'), 'RS256', { extractable: true });
+    const publicKey = await importSPKI(readFileSync(publicPath, 'utf8'), 'RS256', { extractable: true });
+    expect((privateKey as { algorithm: unknown }).algorithm).toMatchObject({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048 });
+    expect((publicKey as { algorithm: unknown }).algorithm).toMatchObject({ modulusLength: 2048 });
+    expect(io.all()).not.toContain('PRIVATE KEY');
+
+    const again = captureIo({}, work);
+    expect(await runCli(['keygen', '--out', dir], again)).toBe(1);
+    expect(again.all()).toContain('already exists');
+    expect(readFileSync(privatePath, 'utf8')).toContain('PRIVATE KEY');
+    expect(await runCli(['keygen', '--out', dir, '--force', '--json'], captureIo({}, work))).toBe(0);
+  });
+});
+
+describe('dual-auth token and dev-iam', () => {
+  let iam: LocalIam;
+  beforeAll(async () => {
+    iam = await startLocalIam({ vendor: 'auth0' });
+  });
+  afterAll(async () => {
+    await iam?.close();
+  });
+
+  it('token prints the decoded claims with the act of the given user, never the token', async () => {
+    const io = captureIo(iam.env, work);
+    expect(await runCli(['token', '--user-id', 'u42', '--email', 'bob@example.com', '--scope', 'finance.read', '--json'], io)).toBe(0);
+    const doc = JSON.parse(io.stdoutText());
+    expect(doc.claims).toMatchObject({ azp: 'finance-agent', sub: 'finance-agent@clients', act: { sub: 'u42', email: 'bob@example.com' } });
+    expect(io.all()).not.toMatch(JWT);
+    expect(io.all()).not.toContain(iam.agent.clientSecret);
+  });
+
+  it('token explains a 401 and exits 1', async () => {
+    const io = captureIo({ ...iam.env, AGENT_CLIENT_SECRET: 'wrong-secret-0123456789-abcdefghijkl' }, work);
+    expect(await runCli(['token', '--email', 'bob@example.com'], io)).toBe(1);
+    expect(io.all()).toContain("The IAM refused the agent's credentials (HTTP 401).");
+  });
+
+  it('dev-iam writes a 0600 .env that doctor and token read from the working directory', async () => {
+    const dir = mkdtempSync(join(work, 'dev-'));
+    const handle = await startDevIam({ vendor: 'okta' }, captureIo({}, dir));
+    try {
+      const envPath = join(dir, '.env');
+      expect(handle.envFile).toBe(envPath);
+      expect(statSync(envPath).mode & 0o777).toBe(0o600);
+      const env = parseEnv(readFileSync(envPath, 'utf8')) as Record<string, string>;
+      expect(env).toMatchObject({ DUAL_AUTH_VENDOR: 'okta', AGENT_CLIENT_ID: 'finance-agent', API_AUDIENCE: 'https://api.local.test/finance' });
+      expect(env.API_URL).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/finance\/report$/);
+      // An empty process environment: everything comes from .env, including the CA file.
+      const io = captureIo({}, dir);
+      expect(await runCli(['doctor', '--request-token'], io)).toBe(0);
+      expect(io.all()).toContain('"cid": "finance-agent"');
+      expect(io.all()).not.toContain(env.AGENT_CLIENT_SECRET as string);
+    } finally {
+      await handle.stop();
+    }
+  });
+
+  it('dev-iam (command) prints where things are and stops when interrupted', async () => {
+    const dir = mkdtempSync(join(work, 'dev-'));
+    const io = captureIo({}, dir);
+    expect(await runCli(['dev-iam', '--vendor', 'entraid', '--env-file', 'local.env'], io)).toBe(0);
+    const text = io.all();
+    expect(text).toContain('Local IAM (entraid profile) and demo API are running.');
+    expect(text).toContain(join(dir, 'local.env'));
+    expect(text).toContain('Stopped.');
+    const env = parseEnv(readFileSync(join(dir, 'local.env'), 'utf8')) as Record<string, string>;
+    expect(text).not.toContain(env.AGENT_CLIENT_SECRET as string);
+  });
+
+  it('an --env-file that does not exist is reported, not ignored', async () => {
+    const io = captureIo({}, work);
+    writeFileSync(join(work, 'unused.env'), '');
+    expect(await runCli(['doctor', '--env-file', 'missing.env'], io)).toBe(1);
+    expect(io.all()).toContain('does not exist');
+  });
+});
+
+describe('the dual-auth entry point as a process', () => {
+  it('npm run demo equivalent exits 0 by itself and prints the steps', async () => {
+    const started = Date.now();
+    const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'demo', '--vendor', 'entraid'], {
+        cwd: join(import.meta.dirname, '..', '..'),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+      child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      child.on('error', reject);
+      child.on('exit', (exitCode) => {
+        clearTimeout(timer);
+        resolve({ code: exitCode, stdout: out });
+      });
+    });
+    expect(stdout).toContain('✓ DEMO PASSED');
+    expect(code).toBe(0);
+    expect(stdout).not.toContain('oidc-provider WARNING');
+    expect(Date.now() - started).toBeLessThan(30_000);
+  }, 40_000);
+});

@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InSessionAPICall, OutOfSessionAPICall, TokenResponse } from '../../src/index.js';
+import { auditLogger, markSensitive, rejection } from '../helpers/log-audit.js';
+import { json, startTestServer, type TestServer } from '../helpers/https-server.js';
+
+const ACCESS = 'api-test-access-token-abc';
+const ASSERTION = 'api-test-act-assertion-xyz';
+markSensitive(ACCESS, ASSERTION);
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer((req, res) => json(res, 200, { path: req.url }));
+});
+afterAll(() => server.close());
+
+const plain = new TokenResponse({ accessToken: ACCESS, tokenType: 'Bearer', expiresIn: 60, scope: 'finance.read' });
+const hybrid = new TokenResponse({ accessToken: ACCESS, tokenType: 'Bearer', expiresIn: 60, scope: 's', actAssertion: ASSERTION });
+
+describe.each([
+  ['InSessionAPICall', InSessionAPICall],
+  ['OutOfSessionAPICall', OutOfSessionAPICall],
+])('%s', (_name, ApiCall) => {
+  const client = () => new ApiCall({ ca: server.caCert, backoffMs: 1, logger: auditLogger() });
+
+  it('GETs with the bearer token and query params, returning a WHATWG Response', async () => {
+    const response = await client().callApi({ apiUrl: server.url('/finance/report'), tokenResponse: plain, params: { quarter: 'Q4', tag: ['a', 'b'], skip: undefined } });
+    expect(response).toBeInstanceOf(Response);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ path: '/finance/report?quarter=Q4&tag=a&tag=b' });
+    const request = server.requests.at(-1)!;
+    expect(request.method).toBe('GET');
+    expect(request.headers.authorization).toBe(`Bearer ${ACCESS}`);
+    expect(request.headers['x-act-assertion']).toBeUndefined();
+    expect(request.headers['content-type']).toBeUndefined();
+  });
+
+  it('adds X-Act-Assertion when the token carries one, and a JSON body', async () => {
+    await client().callApi({ method: 'post', apiUrl: server.url('/finance/transfer'), tokenResponse: hybrid, jsonData: { amount: 1000 }, headers: { 'X-Request-Id': 'r1', Authorization: 'Bearer forged' } });
+    const request = server.requests.at(-1)!;
+    expect(request.method).toBe('POST');
+    expect(request.headers['x-act-assertion']).toBe(ASSERTION);
+    expect(request.headers.authorization).toBe(`Bearer ${ACCESS}`);
+    expect(request.headers['content-type']).toBe('application/json');
+    expect(request.headers['x-request-id']).toBe('r1');
+    expect(JSON.parse(request.body)).toEqual({ amount: 1000 });
+  });
+
+  it('returns error statuses as responses, after retrying 5xx for GET', async () => {
+    let calls = 0;
+    server.handle((_, res) => {
+      calls++;
+      json(res, 503, { error: 'down' });
+    });
+    const response = await client().callApi({ apiUrl: server.url('/x'), tokenResponse: plain });
+    expect(response.status).toBe(503);
+    expect(calls).toBe(4);
+    calls = 0;
+    const patched = await client().callApi({ method: 'PATCH', apiUrl: server.url('/x'), tokenResponse: plain, jsonData: {} });
+    expect(patched.status).toBe(503);
+    expect(calls).toBe(1);
+    server.handle((_, res) => json(res, 404, { error: 'nope' }));
+    expect((await client().callApi({ apiUrl: server.url('/x'), tokenResponse: plain })).status).toBe(404);
+  });
+
+  it('handles 204 without a body', async () => {
+    server.handle((_, res) => {
+      res.writeHead(204);
+      res.end();
+    });
+    const response = await client().callApi({ method: 'DELETE', apiUrl: server.url('/x'), tokenResponse: plain });
+    expect(response.status).toBe(204);
+    expect(await response.text()).toBe('');
+  });
+
+  it('refuses http URLs and missing tokens; honours AbortSignal and timeouts', async () => {
+    expect((await rejection(client().callApi({ apiUrl: 'http://api.example.com', tokenResponse: plain }))).message).toBe('API URL must use HTTPS');
+    expect((await rejection(client().callApi({ apiUrl: server.url('/x'), tokenResponse: {} as never }))).code).toBe('ERR_INVALID_ARGUMENT');
+    server.handle(() => {});
+    expect((await rejection(client().callApi({ apiUrl: server.url('/x'), tokenResponse: plain, signal: AbortSignal.timeout(50) }))).code).toBe('ERR_ABORTED');
+    const slow = new ApiCall({ ca: server.caCert, timeoutMs: 100 });
+    expect((await rejection(slow.callApi({ apiUrl: server.url('/x'), tokenResponse: plain }))).code).toBe('ERR_TIMEOUT');
+    server.handle((req, res) => json(res, 200, { path: req.url }));
+  });
+
+  it('fails on an untrusted certificate (no way to turn checks off)', async () => {
+    const error = await rejection(new ApiCall().callApi({ apiUrl: server.url('/x'), tokenResponse: plain }));
+    expect(error.code).toBe('ERR_NETWORK');
+  });
+});

@@ -1,0 +1,156 @@
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HttpClient, HttpError, createFetch, parseRetryAfter } from '../../src/http/index.js';
+import { createDevCertificates } from '../../src/local-iam/certificates.js';
+import { auditLogger, rejection, thrown } from '../helpers/log-audit.js';
+import { json, startTestServer, type TestServer } from '../helpers/https-server.js';
+
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server.close());
+
+function client(options: ConstructorParameters<typeof HttpClient>[0] = {}): HttpClient {
+  return new HttpClient({ ca: server.caCert, backoffMs: 5, ...options });
+}
+
+describe('HttpClient', () => {
+  it('refuses plain http and non-URLs before any I/O', async () => {
+    expect((await rejection(client().request('http://127.0.0.1/x'))).code).toBe('ERR_INSECURE_URL');
+    expect((await rejection(client().request('not a url'))).code).toBe('ERR_INSECURE_URL');
+  });
+
+  it('trusts the private CA given as `ca`, and nothing else', async () => {
+    server.handle((_, res) => json(res, 200, { ok: 1 }));
+    const answer = await client().request(server.url('/ok'));
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body.toString())).toEqual({ ok: 1 });
+
+    const error = await rejection(new HttpClient().request(server.url('/ok')));
+    expect(error).toBeInstanceOf(HttpError);
+    expect((error as HttpError).kind).toBe('tls');
+    expect((error as HttpError).pythonName).toBe('SSLError');
+
+    const otherCa = await createDevCertificates();
+    const wrongCa = await rejection(new HttpClient({ ca: otherCa.caCert }).request(server.url('/ok')));
+    expect((wrongCa as HttpError).kind).toBe('tls');
+  });
+
+  it('retries 429/500/502/503/504 a bounded number of times, then returns the last answer', async () => {
+    server.requests.length = 0;
+    server.handle((_, res) => json(res, 503, { error: 'busy' }));
+    const logger = auditLogger();
+    const answer = await client({ retries: 2, logger }).request(server.url('/busy'), { method: 'POST', body: 'a=1' });
+    expect(answer.status).toBe(503);
+    expect(answer.attempts).toBe(3);
+    expect(server.requests).toHaveLength(3);
+    expect(logger.lines.filter((line) => line.includes('http_retry'))).toHaveLength(2);
+  });
+
+  it('stops retrying at the first non-retryable answer', async () => {
+    let calls = 0;
+    server.handle((_, res) => (++calls === 1 ? json(res, 500, {}) : json(res, 400, { error: 'invalid_request' })));
+    const answer = await client().request(server.url('/x'));
+    expect(answer.status).toBe(400);
+    expect(answer.attempts).toBe(2);
+  });
+
+  it('honours Retry-After (seconds), and gives up at once when it asks for too long', async () => {
+    let calls = 0;
+    server.handle((_, res) => (++calls === 1 ? json(res, 429, {}, { 'retry-after': '1' }) : json(res, 200, { ok: true })));
+    const started = Date.now();
+    const answer = await client({ backoffMs: 0 }).request(server.url('/rate'));
+    expect(answer.status).toBe(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+
+    calls = 0;
+    server.handle((_, res) => {
+      calls++;
+      json(res, 429, {}, { 'retry-after': '120' });
+    });
+    const tooLong = await client({ maxRetryAfterMs: 2000 }).request(server.url('/rate'));
+    expect(tooLong.status).toBe(429);
+    expect(calls).toBe(1);
+  });
+
+  it('parses Retry-After as seconds or an HTTP date', () => {
+    expect(parseRetryAfter('3')).toBe(3000);
+    expect(parseRetryAfter(new Date(10_000).toUTCString(), 4_000)).toBe(6000);
+    expect(parseRetryAfter('soon')).toBeUndefined();
+    expect(parseRetryAfter(undefined)).toBeUndefined();
+  });
+
+  it('times out a server that never answers, without retrying it', async () => {
+    server.requests.length = 0;
+    server.handle(() => {
+      /* never answers */
+    });
+    const error = await rejection(client({ timeoutMs: 200 }).request(server.url('/hang')));
+    expect(error.code).toBe('ERR_TIMEOUT');
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('honours an AbortSignal, before and during the request', async () => {
+    server.handle(() => {});
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    expect((await rejection(client().request(server.url('/hang'), { signal: controller.signal }))).code).toBe('ERR_ABORTED');
+    await expect(client().request(server.url('/x'), { signal: AbortSignal.abort() })).rejects.toThrow();
+  });
+
+  it('aborts during a Retry-After wait', async () => {
+    server.handle((_, res) => json(res, 503, {}, { 'retry-after': '5' }));
+    const started = Date.now();
+    const error = await rejection(client().request(server.url('/x'), { signal: AbortSignal.timeout(100) }));
+    expect(error.code).toBe('ERR_ABORTED');
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('retries a refused connection, then reports it as a network error', async () => {
+    const port = await closedPort();
+    const error = await rejection(client({ retries: 1 }).request(`https://127.0.0.1:${port}/`));
+    expect(error).toBeInstanceOf(HttpError);
+    expect(error.code).toBe('ERR_NETWORK');
+    expect((error as HttpError).pythonName).toBe('ConnectionError');
+  });
+
+  it('refuses a response body over the limit', async () => {
+    server.handle((_, res) => json(res, 200, 'x'.repeat(4096)));
+    const error = await rejection(client({ maxResponseBytes: 1024 }).request(server.url('/big')));
+    expect((error as HttpError).kind).toBe('too-large');
+  });
+
+  it('validates its options', () => {
+    expect(thrown(() => new HttpClient({ timeoutMs: 0 })).code).toBe('ERR_INVALID_ARGUMENT');
+    expect(thrown(() => new HttpClient({ retries: 1.5 })).code).toBe('ERR_INVALID_ARGUMENT');
+    expect(thrown(() => new HttpClient({ retries: 100 })).code).toBe('ERR_INVALID_ARGUMENT');
+  });
+
+  it('createFetch gives a fetch-compatible function returning a WHATWG Response', async () => {
+    server.handle((req, res) => json(res, 200, { method: req.method, accept: req.headers.accept }));
+    const fetchLike = createFetch({ ca: server.caCert });
+    const response = await fetchLike(server.url('/jwks'), { headers: { accept: 'application/json' } });
+    expect(response).toBeInstanceOf(Response);
+    expect(await response.json()).toEqual({ method: 'GET', accept: 'application/json' });
+  });
+
+  it('reuses keep-alive connections', async () => {
+    server.handle((_, res) => json(res, 200, {}));
+    const http = client({ ca: server.caCert + '\n' });
+    await http.request(server.url('/k'));
+    const before = server.connections();
+    for (let i = 0; i < 10; i++) await http.request(server.url('/k'));
+    // Without pooling this would be 10 new TLS connections.
+    expect(server.connections() - before).toBeLessThanOrEqual(1);
+  });
+});
+
+async function closedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}

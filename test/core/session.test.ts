@@ -1,0 +1,247 @@
+import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SignJWT, UnsecuredJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ActVerificationError,
+  HybridSender,
+  InSessionTokenRequest,
+  KeycloakAdapter,
+  MemoryReplayCache,
+  OutOfSessionTokenRequest,
+  TokenRequestError,
+  UserSession,
+} from '../../src/index.js';
+import { auditLogger, markSensitive, rejection, thrown } from '../helpers/log-audit.js';
+import { decodeJwt, json, startTestServer, type TestServer } from '../helpers/https-server.js';
+
+const EMAIL = 'bob.session@corp.example';
+const NAME = 'Bob Session';
+const SECRET = `secret-${randomBytes(8).toString('hex')}`;
+markSensitive(EMAIL, NAME, SECRET);
+const AGENT = 'https://agent.example.com/invoke';
+
+const dir = mkdtempSync(join(tmpdir(), 'dual-auth-session-'));
+const app = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const privatePath = join(dir, 'app-private-key.pem');
+const publicPath = join(dir, 'app-public-key.pem');
+const privatePem = app.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+const publicPem = app.publicKey.export({ type: 'spki', format: 'pem' }) as string;
+writeFileSync(privatePath, privatePem, { mode: 0o600 });
+writeFileSync(publicPath, publicPem);
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer((_, res) => json(res, 200, { access_token: 'session-access-token-value' }));
+  markSensitive('session-access-token-value');
+});
+afterAll(() => server.close());
+
+const adapter = () =>
+  new KeycloakAdapter({ tokenUrl: server.url('/realms/r/protocol/openid-connect/token'), clientId: 'finance-agent', clientSecret: SECRET }, { ca: server.caCert });
+
+function receiver(extra: Record<string, unknown> = {}) {
+  return new OutOfSessionTokenRequest({ adapter: adapter(), appPublicKeyPath: publicPath, logger: auditLogger(), ...extra });
+}
+
+const sender = new HybridSender({ privateKeyPem: privatePath, logger: auditLogger() });
+const act = { sub: 'user-123', email: EMAIL, name: NAME };
+
+async function signed(claims: Record<string, unknown>, key = app.privateKey, header: Record<string, unknown> = { alg: 'RS256' }) {
+  const now = Math.floor(Date.now() / 1000);
+  const jwt = await new SignJWT({ iss: 'application', sub: 'application', aud: AGENT, exp: now + 60, iat: now, jti: randomBytes(8).toString('hex'), act, ...claims })
+    .setProtectedHeader(header as { alg: string })
+    .sign(key);
+  markSensitive(jwt);
+  return jwt;
+}
+
+describe('UserSession and extractActFromSession', () => {
+  it('builds act from a UserSession (object or Python positional form)', () => {
+    expect(sender.extractActFromSession(new UserSession({ userEmail: EMAIL, userName: NAME, userId: 'u-1' }))).toEqual({ sub: 'u-1', email: EMAIL, name: NAME });
+    expect(sender.extractActFromSession(new UserSession(EMAIL))).toEqual({ sub: EMAIL, email: EMAIL });
+  });
+
+  it('reads session dicts and OIDC claims, keeping oid', () => {
+    expect(sender.extractActFromSession({ user_email: EMAIL, display_name: NAME, uid: 'u-2' })).toEqual({ sub: 'u-2', email: EMAIL, name: NAME });
+    expect(sender.extractActFromSession({ mail: EMAIL, sub: 's-1', displayName: NAME })).toEqual({ sub: 's-1', email: EMAIL, name: NAME });
+    expect(sender.extractActFromSession({ userPrincipalName: EMAIL, oid: 'oid-9', name: NAME })).toEqual({ sub: 'oid-9', email: EMAIL, name: NAME, oid: 'oid-9' });
+    expect(sender.extractActFromSession({ email: EMAIL, sub: 'pairwise', oid: 'oid-9' })).toEqual({ sub: 'pairwise', email: EMAIL, oid: 'oid-9' });
+  });
+
+  it('requires an email and an object', () => {
+    expect(thrown(() => sender.extractActFromSession({ sub: 'x' })).message).toBe('Session must contain email');
+    expect(thrown(() => sender.extractActFromSession(new UserSession({ userEmail: '' }))).message).toBe('Session must contain email');
+    expect(thrown(() => sender.extractActFromSession('alice' as never)).message).toBe('Session must be UserSession or dictionary');
+    expect(thrown(() => sender.extractActFromSession({ email: ['x'] })).code).toBe('ERR_INVALID_ARGUMENT');
+  });
+
+  it('prepareInSessionAct returns the act unchanged', () => {
+    expect(sender.prepareInSessionAct(act)).toBe(act);
+  });
+});
+
+describe('HybridSender out-of-session', () => {
+  it('signs RS256 with the Python claims and order, no kid', async () => {
+    const jwt = await sender.prepareOutOfSessionAct({ act, agentEndpoint: AGENT, ttlSeconds: 45 });
+    markSensitive(jwt);
+    const { header, payload } = decodeJwt(jwt);
+    expect(header).toEqual({ alg: 'RS256', typ: 'JWT' });
+    expect(Object.keys(payload)).toEqual(['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'act']);
+    expect(payload).toMatchObject({ iss: 'application', sub: 'application', aud: AGENT, act });
+    expect((payload.exp as number) - (payload.iat as number)).toBe(45);
+  });
+
+  it('accepts the PEM text itself, the Python positional form, and kid/issuer/nbf options', async () => {
+    const custom = new HybridSender({ privateKeyPem: privatePem, kid: 'app-1', issuer: 'finance-web', notBefore: true });
+    const jwt = await custom.prepareOutOfSessionAct(act, AGENT);
+    markSensitive(jwt);
+    const { header, payload } = decodeJwt(jwt);
+    expect(header.kid).toBe('app-1');
+    expect(payload.iss).toBe('finance-web');
+    expect(payload.nbf).toBe(payload.iat);
+    expect((payload.exp as number) - (payload.iat as number)).toBe(60);
+  });
+
+  it('refuses without a key, without act.sub, and for a non-https endpoint', async () => {
+    expect((await rejection(new HybridSender().prepareOutOfSessionAct({ act, agentEndpoint: AGENT }))).message).toBe(
+      'HybridSender not configured for out-of-session - initialize with private_key_pem parameter',
+    );
+    expect((await rejection(sender.prepareOutOfSessionAct({ act: { email: EMAIL } as never, agentEndpoint: AGENT }))).message).toBe("Act must contain 'sub' field");
+    expect((await rejection(sender.prepareOutOfSessionAct({ act, agentEndpoint: 'http://agent.example.com' }))).message).toBe(
+      'Agent endpoint must use HTTPS for security',
+    );
+  });
+
+  it('a missing or bad key file gives the Python text', () => {
+    expect(thrown(() => new HybridSender({ privateKeyPem: join(dir, 'none.pem') })).message).toBe('Cannot load private key: FileNotFoundError');
+    const bad = join(dir, 'bad.pem');
+    writeFileSync(bad, '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n');
+    expect(thrown(() => new HybridSender({ privateKeyPem: bad })).message).toBe('Cannot load private key: ValueError');
+  });
+});
+
+describe('OutOfSessionTokenRequest.receiveAndVerifyActJwt', () => {
+  it('round trip: verifies and returns the act, then refuses the replay', async () => {
+    const jwt = await sender.prepareOutOfSessionAct({ act, agentEndpoint: AGENT });
+    markSensitive(jwt);
+    const verifier = receiver();
+    expect(await verifier.receiveAndVerifyActJwt({ actJwt: jwt, expectedAudience: AGENT })).toEqual(act);
+    const replay = await rejection(verifier.receiveAndVerifyActJwt(jwt, AGENT));
+    expect(replay).toBeInstanceOf(ActVerificationError);
+    expect(replay.message).toBe('Act JWT replay detected');
+    expect(replay.code).toBe('ERR_ACT_REPLAY');
+  });
+
+  const cases: Array<[string, () => Promise<string>, string, string]> = [
+    ['wrong audience', () => signed({ aud: 'https://other.example.com' }), 'Act JWT invalid audience', 'ERR_ACT_AUDIENCE'],
+    ['expired', () => signed({ exp: Math.floor(Date.now() / 1000) - 5 }), 'Act JWT expired', 'ERR_ACT_EXPIRED'],
+    ['signed with another key', () => signed({}, other.privateKey), 'Act JWT signature invalid', 'ERR_ACT_SIGNATURE'],
+    ['without act.sub', () => signed({ act: { email: EMAIL } }), 'Act JWT must contain act.sub', 'ERR_ACT_MISSING_SUB'],
+    ['with a non-string act.sub', () => signed({ act: { sub: 7 } }), 'Act JWT must contain act.sub', 'ERR_ACT_MISSING_SUB'],
+    ['without exp', () => signed({ exp: undefined }), 'Act JWT invalid: MissingRequiredClaimError', 'ERR_ACT_INVALID'],
+    ['without aud', () => signed({ aud: undefined }), 'Act JWT invalid: MissingRequiredClaimError', 'ERR_ACT_INVALID'],
+    ['not yet valid', () => signed({ nbf: Math.floor(Date.now() / 1000) + 600 }), 'Act JWT invalid: ImmatureSignatureError', 'ERR_ACT_INVALID'],
+    ['alg none', async () => new UnsecuredJWT({ aud: AGENT, exp: Math.floor(Date.now() / 1000) + 60, jti: 'j', act }).encode(), 'Act JWT invalid: InvalidAlgorithmError', 'ERR_ACT_INVALID'],
+    [
+      'HS256 keyed with the public key',
+      () => signed({}, createPublicKey(publicPem).export({ type: 'spki', format: 'pem' }) as never, { alg: 'HS256' }).catch(async () =>
+        new SignJWT({ aud: AGENT, exp: Math.floor(Date.now() / 1000) + 60, jti: 'j', act }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(publicPem)),
+      ),
+      'Act JWT invalid: InvalidAlgorithmError',
+      'ERR_ACT_INVALID',
+    ],
+    [
+      'a tampered payload',
+      async () => {
+        const [h, , s] = (await signed({})).split('.');
+        const forged = Buffer.from(JSON.stringify({ aud: AGENT, exp: Math.floor(Date.now() / 1000) + 60, jti: 'x', act: { sub: 'admin' } })).toString('base64url');
+        return `${h}.${forged}.${s}`;
+      },
+      'Act JWT signature invalid',
+      'ERR_ACT_SIGNATURE',
+    ],
+    ['garbage', async () => 'not.a.jwt', 'Act JWT invalid: DecodeError', 'ERR_ACT_INVALID'],
+    ['a 1 MB token', async () => 'a'.repeat(1024 * 1024), 'Act JWT invalid: DecodeError', 'ERR_ACT_INVALID'],
+    ['not a string', async () => ({}) as never, 'Act JWT invalid: DecodeError', 'ERR_ACT_INVALID'],
+  ];
+
+  it.each(cases)('refuses a JWT %s', async (_name, make, message, code) => {
+    const error = await rejection(receiver().receiveAndVerifyActJwt({ actJwt: await make(), expectedAudience: AGENT }));
+    expect(error).toBeInstanceOf(ActVerificationError);
+    expect(error.message).toBe(message);
+    expect(error.code).toBe(code);
+  });
+
+  it('checks iss when asked, accepts clock skew when asked', async () => {
+    const jwt = await signed({ iss: 'someone-else' });
+    expect((await rejection(receiver({ expectedIssuer: 'application' }).receiveAndVerifyActJwt(jwt, AGENT))).code).toBe('ERR_ACT_ISSUER');
+    const stale = await signed({ exp: Math.floor(Date.now() / 1000) - 5 });
+    expect(await receiver({ clockToleranceSeconds: 30 }).receiveAndVerifyActJwt(stale, AGENT)).toEqual(act);
+  });
+
+  it('accepts the public key as PEM text, and the Python positional constructor', async () => {
+    const jwt = await signed({});
+    expect(await new OutOfSessionTokenRequest({ adapter: adapter(), appPublicKey: publicPem }).receiveAndVerifyActJwt(jwt, AGENT)).toEqual(act);
+    expect(await new OutOfSessionTokenRequest(adapter(), publicPath).receiveAndVerifyActJwt(await signed({}), AGENT)).toEqual(act);
+  });
+
+  it('refuses a missing or non-RSA public key with the Python texts', () => {
+    expect(thrown(() => new OutOfSessionTokenRequest(adapter(), join(dir, 'nope.pem'))).message).toBe('Cannot load public key: FileNotFoundError');
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }) as string;
+    expect(thrown(() => new OutOfSessionTokenRequest({ adapter: adapter(), appPublicKey: ec })).message).toBe('Cannot load public key: ValueError');
+  });
+});
+
+describe('replay memory stays bounded', () => {
+  it('forgets a jti once its JWT has expired', () => {
+    let now = 1_000;
+    const cache = new MemoryReplayCache({ graceSeconds: 0, now: () => now });
+    for (let i = 0; i < 1000; i++) expect(cache.checkAndStore(`jti-${i}`, now + 60)).toBe(true);
+    expect(cache.checkAndStore('jti-5', now + 60)).toBe(false);
+    now += 61;
+    expect(cache.checkAndStore('fresh', now + 60)).toBe(true);
+    expect(cache.size).toBe(1);
+    expect(cache.checkAndStore('jti-5', now + 60)).toBe(true);
+  });
+
+  it('refuses rather than forgets when full of unexpired jtis', async () => {
+    const cache = new MemoryReplayCache({ maxEntries: 2 });
+    const verifier = receiver({ replayCache: cache });
+    await verifier.receiveAndVerifyActJwt(await signed({}), AGENT);
+    await verifier.receiveAndVerifyActJwt(await signed({}), AGENT);
+    expect((await rejection(verifier.receiveAndVerifyActJwt(await signed({}), AGENT))).message).toBe('Act JWT replay cache full');
+  });
+});
+
+describe('token request handlers', () => {
+  it.each([
+    [{ agentId: '', act, scope: ['x'] }, 'Invalid inputs: agent_id required'],
+    [{ agentId: 'a', act: { email: EMAIL }, scope: ['x'] }, "Invalid inputs: act with 'sub' field required"],
+    [{ agentId: 'a', act: null, scope: ['x'] }, "Invalid inputs: act with 'sub' field required"],
+    [{ agentId: 'a', act, scope: [] }, 'Invalid inputs: scope required'],
+  ])('refuse %j', async (params, message) => {
+    for (const handler of [new InSessionTokenRequest(adapter()), receiver()]) {
+      const error = await rejection(handler.requestToken(params as never));
+      expect(error.message).toBe(message);
+    }
+  });
+
+  it('pass TokenRequestErrors through and get tokens for both scenarios', async () => {
+    server.handle((_, res) => json(res, 200, { access_token: 'session-access-token-value' }));
+    const token = await new InSessionTokenRequest(adapter()).requestToken('finance-agent', act, ['finance.read']);
+    expect(token.accessToken).toBe('session-access-token-value');
+    expect((await receiver().requestToken({ agentId: 'finance-agent', act, scope: ['finance.read'] })).tokenType).toBe('Bearer');
+    server.handle((_, res) => json(res, 401, { error: 'unauthorized_client' }));
+    const error = await rejection(new InSessionTokenRequest(adapter()).requestToken({ agentId: 'finance-agent', act, scope: ['finance.read'] }));
+    expect(error).toBeInstanceOf(TokenRequestError);
+    expect((error as TokenRequestError).statusCode).toBe(401);
+  });
+
+  it('refuse a non-adapter', () => {
+    expect(thrown(() => new InSessionTokenRequest({} as never)).code).toBe('ERR_INVALID_ARGUMENT');
+  });
+});

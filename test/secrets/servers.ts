@@ -1,0 +1,18 @@
+/** What the global set-up hands to the tests (through vitest's provide/inject). */
+import type { AwsKeys } from '../../scripts/secrets/moto.js';
+
+export interface SecretsServers {
+  caFile: string;
+  caCert: string;
+  aws: { endpoint: string; region: string; admin: AwsKeys; reader: AwsKeys; denied: AwsKeys };
+  vault: { addr: string; rootToken: string; readerToken: string; deniedToken: string; roleId: string; secretId: string };
+  gcp: { endpoint: string };
+  azure: { vaultUrl: string; identityEndpoint: string; headers: { admin: string; reader: string } };
+  timings: Record<string, number>;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    secretsServers: SecretsServers;
+  }
+}
