@@ -29,12 +29,24 @@ export interface BenchSettings {
 
 export function settingsFromArgs(argv = process.argv.slice(2)): BenchSettings {
   const quick = argv.includes('--quick');
-  return quick ? { quick, roundMs: 300, warmupMs: 200, rounds: 3 } : { quick, roundMs: 1500, warmupMs: 1000, rounds: 5 };
+  return quick ? { quick, roundMs: 250, warmupMs: 300, rounds: 4 } : { quick, roundMs: 700, warmupMs: 1000, rounds: 10 };
 }
 
-/** Operations per second of `op` over `ms` milliseconds. */
-export async function rate(op: () => Promise<unknown> | unknown, { ms, concurrency = 1 }: RunOptions): Promise<number> {
+export interface Rate {
+  /** Operations per wall-clock second. */
+  opsPerSec: number;
+  /** This process's CPU time (all threads: main, libuv pool) per operation, microseconds. */
+  cpuUsPerOp: number;
+}
+
+/**
+ * Throughput of `op` over `ms` milliseconds, and the CPU time this process spent
+ * per operation. Under outside load (other processes on the same cores) wall
+ * time suffers but CPU time per operation stays comparable.
+ */
+export async function rate(op: () => Promise<unknown> | unknown, { ms, concurrency = 1 }: RunOptions): Promise<Rate> {
   let count = 0;
+  const cpuStart = process.cpuUsage();
   const started = performance.now();
   const deadline = started + ms;
   const worker = async () => {
@@ -44,7 +56,9 @@ export async function rate(op: () => Promise<unknown> | unknown, { ms, concurren
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  return (count * 1000) / (performance.now() - started);
+  const elapsed = performance.now() - started;
+  const cpu = process.cpuUsage(cpuStart);
+  return { opsPerSec: (count * 1000) / elapsed, cpuUsPerOp: (cpu.user + cpu.system) / count };
 }
 
 export function median(values: number[]): number {
@@ -55,15 +69,21 @@ export function median(values: number[]): number {
 
 export interface Comparison {
   name: string;
+  /** Median ops/s. */
   baseline: number;
   candidate: number;
-  /** candidate / baseline */
+  /** candidate / baseline, wall-clock throughput. */
   ratio: number;
+  /** Median CPU microseconds per operation (this process). */
+  baselineCpuUs: number;
+  candidateCpuUs: number;
+  /** baseline CPU per op / candidate CPU per op: the same ratio on CPU time. */
+  cpuRatio: number;
 }
 
 /**
  * Warms both up, then alternates them for `rounds` rounds (ABBA order), and
- * returns the median ops/s of each.
+ * returns the medians of each.
  */
 export async function compare(
   name: string,
@@ -74,8 +94,8 @@ export async function compare(
 ): Promise<Comparison> {
   await rate(baseline, { ms: settings.warmupMs, concurrency });
   await rate(candidate, { ms: settings.warmupMs, concurrency });
-  const a: number[] = [];
-  const b: number[] = [];
+  const a: Rate[] = [];
+  const b: Rate[] = [];
   for (let round = 0; round < settings.rounds; round++) {
     const order = round % 2 === 0 ? ['a', 'b'] : ['b', 'a'];
     for (const which of order) {
@@ -83,9 +103,19 @@ export async function compare(
       else b.push(await rate(candidate, { ms: settings.roundMs, concurrency }));
     }
   }
-  const baselineRate = median(a);
-  const candidateRate = median(b);
-  return { name, baseline: baselineRate, candidate: candidateRate, ratio: candidateRate / baselineRate };
+  const baselineRate = median(a.map((r) => r.opsPerSec));
+  const candidateRate = median(b.map((r) => r.opsPerSec));
+  const baselineCpuUs = median(a.map((r) => r.cpuUsPerOp));
+  const candidateCpuUs = median(b.map((r) => r.cpuUsPerOp));
+  return {
+    name,
+    baseline: baselineRate,
+    candidate: candidateRate,
+    ratio: candidateRate / baselineRate,
+    baselineCpuUs,
+    candidateCpuUs,
+    cpuRatio: baselineCpuUs / candidateCpuUs,
+  };
 }
 
 export function fmt(n: number): string {

@@ -43,6 +43,7 @@ export {
   InSessionTokenRequest,
   OutOfSessionTokenRequest,
   MemoryReplayCache,
+  TokenCache,
 } from './session/index.js';
 export type {
   Act,
@@ -54,6 +55,8 @@ export type {
   VerifyActJwtParams,
   ReplayCache,
   MemoryReplayCacheOptions,
+  TokenCacheOptions,
+  TokenRequestHandlerOptions,
 } from './session/index.js';
 
 // API calls

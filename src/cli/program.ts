@@ -14,6 +14,9 @@ import { tokenCommand } from './commands/token.js';
 import { runDemo } from './demo/run-demo.js';
 import { processIo, redact, type CliIo } from './io.js';
 
+// The .env option is --dotenv, not --env-file: tsx (npm run demo / dev-iam) treats
+// --env-file anywhere on its command line as Node's own flag.
+
 function vendorOption(): Option {
   return new Option('--vendor <vendor>', 'IAM vendor profile').choices([...LOCAL_IAM_VENDORS]);
 }
@@ -57,10 +60,10 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .addOption(vendorOption().default('keycloak'))
     .option('--port <port>', 'IAM port (default: any free port)', parsePort)
     .option('--api-port <port>', 'demo API port (default: any free port)', parsePort)
-    .option('--env-file <path>', 'where to write the variables', '.env')
+    .option('--dotenv <path>', 'where to write the variables', '.env')
     .option('--json', 'print one JSON document')
-    .action(async (opts: { vendor: LocalIamVendor; port?: number; apiPort?: number; envFile: string; json?: boolean }) => {
-      setExitCode(await devIamCommand(opts, io));
+    .action(async (opts: { vendor: LocalIamVendor; port?: number; apiPort?: number; dotenv: string; json?: boolean }) => {
+      setExitCode(await devIamCommand({ ...opts, envFile: opts.dotenv }, io));
     });
 
   program
@@ -79,12 +82,12 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--vendor <vendor>', 'override DUAL_AUTH_VENDOR')
     .option('--request-token', 'also request a token (placeholder act) and show its decoded claims')
     .option('--scope <scopes>', 'scopes for --request-token, space or comma separated', 'finance.read')
-    .option('--env-file <path>', 'read variables from this file (default: .env when present)')
+    .option('--dotenv <path>', 'read variables from this file (default: .env when present)')
     .option('--ca <file>', 'trust this CA certificate (PEM) in addition to NODE_EXTRA_CA_CERTS')
     .option('--timeout <ms>', 'network timeout', parseMs)
     .option('--json', 'print one JSON document')
-    .action(async (opts: { vendor?: string; requestToken?: boolean; scope?: string; envFile?: string; ca?: string; timeout?: number; json?: boolean }) => {
-      setExitCode(await doctorCommand({ ...opts, ...(opts.timeout ? { timeoutMs: opts.timeout } : {}) }, io));
+    .action(async (opts: { vendor?: string; requestToken?: boolean; scope?: string; dotenv?: string; ca?: string; timeout?: number; json?: boolean }) => {
+      setExitCode(await doctorCommand({ ...opts, envFile: opts.dotenv, ...(opts.timeout ? { timeoutMs: opts.timeout } : {}) }, io));
     });
 
   program
@@ -95,12 +98,12 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--name <name>', "the user's display name")
     .option('--scope <scopes>', 'scopes, space or comma separated', 'finance.read')
     .option('--vendor <vendor>', 'override DUAL_AUTH_VENDOR')
-    .option('--env-file <path>', 'read variables from this file (default: .env when present)')
+    .option('--dotenv <path>', 'read variables from this file (default: .env when present)')
     .option('--ca <file>', 'trust this CA certificate (PEM)')
     .option('--timeout <ms>', 'network timeout', parseMs)
     .option('--json', 'print one JSON document')
-    .action(async (opts: { email: string; userId?: string; name?: string; scope?: string; vendor?: string; envFile?: string; ca?: string; timeout?: number; json?: boolean }) => {
-      setExitCode(await tokenCommand({ ...opts, ...(opts.timeout ? { timeoutMs: opts.timeout } : {}) }, io));
+    .action(async (opts: { email: string; userId?: string; name?: string; scope?: string; vendor?: string; dotenv?: string; ca?: string; timeout?: number; json?: boolean }) => {
+      setExitCode(await tokenCommand({ ...opts, envFile: opts.dotenv, ...(opts.timeout ? { timeoutMs: opts.timeout } : {}) }, io));
     });
 
   return program;

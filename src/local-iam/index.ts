@@ -143,7 +143,7 @@ export async function startLocalIam(options: LocalIamOptions = {}): Promise<Loca
   }
 
   const app = { appId: DEFAULT_APP_ID, privateKeyPath, publicKeyPath, publicKeyPem: appKeys.publicKeyPem };
-  const env = buildEnv({ vendor, tokenUrl, agent, apiAudience, app, caCertPath });
+  const env = buildEnv({ vendor, tokenUrl, issuer, jwksUri, agent, apiAudience, app, caCertPath });
   logger.info({ event: 'local_iam_started', vendor, issuer });
 
   let closed: Promise<void> | undefined;
@@ -215,6 +215,8 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 function buildEnv(input: {
   vendor: LocalIamVendor;
   tokenUrl: string;
+  issuer: string;
+  jwksUri: string;
   agent: { clientId: string; clientSecret: string };
   apiAudience: string;
   app: { appId: string; privateKeyPath: string; publicKeyPath: string };
@@ -231,10 +233,13 @@ function buildEnv(input: {
     APP_PUBLIC_KEY_PATH: input.app.publicKeyPath,
     APP_ID: input.app.appId,
     NODE_EXTRA_CA_CERTS: input.caCertPath,
+    // The audience the access tokens carry: Auth0 and Okta send it, Entra uses it for the act
+    // assertion, and an API verifying tokens expects it. getConfig ignores it for Keycloak.
+    API_AUDIENCE: input.apiAudience,
+    // For the API side (verifyDualSubjectToken): who issues the tokens and where its keys are.
+    DUAL_AUTH_ISSUER: input.issuer,
+    DUAL_AUTH_JWKS_URI: input.jwksUri,
   };
-  // Keycloak derives its assertion audience from the token URL; an API_AUDIENCE
-  // there would be taken as the assertion audience, so it is left out.
-  if (input.vendor !== 'keycloak') env.API_AUDIENCE = input.apiAudience;
   if (input.vendor === 'entraid') env.API_SCOPE = `${input.apiAudience}/.default`;
   return env;
 }

@@ -85,6 +85,13 @@ export async function createAzureBackend(env: Env, options: AzureBackendOptions 
         if (isAbort(error)) {
           throw new SecretsBackendError(`Azure Key Vault error: timed out after ${timeoutMs} ms`, BACKEND, { cause: error, code: 'ERR_TIMEOUT' });
         }
+        if (/challenge resource/i.test(String((error as Error)?.message))) {
+          throw new SecretsBackendError(
+            "Azure Key Vault error: the vault's authentication challenge names a resource outside the vault URL's domain (see DUAL_AUTH_AZURE_DISABLE_CHALLENGE_RESOURCE_VERIFICATION).",
+            BACKEND,
+            { cause: error },
+          );
+        }
         const code = (error as { code?: unknown })?.code;
         throw new SecretsBackendError(
           `Azure Key Vault error: ${typeof status === 'number' ? `HTTP ${status}` : typeof code === 'string' ? code : errorClassName(error)}`,

@@ -3,25 +3,34 @@ import type { TokenResponse } from '../adapters/token-response.js';
 import { DualAuthError } from '../errors.js';
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
 import type { Act } from './act.js';
+import { TokenCache, type TokenCacheOptions } from './token-cache.js';
 import { requestDualSubjectToken, toParams } from './token-request.js';
+
+export interface TokenRequestHandlerOptions {
+  logger?: LoggerLike;
+  /** Reuse tokens until shortly before they expire (off by default, as the reference). */
+  cache?: boolean | TokenCacheOptions;
+}
 
 /** In-session: the agent runs inside the web app; the act comes from the session in memory. */
 export class InSessionTokenRequest {
   readonly adapter: BaseAdapter;
   private readonly logger: Logger;
+  private readonly cache: TokenCache | undefined;
 
-  constructor(adapter: BaseAdapter, options: { logger?: LoggerLike } = {}) {
+  constructor(adapter: BaseAdapter, options: TokenRequestHandlerOptions = {}) {
     if (!adapter || typeof (adapter as { requestToken?: unknown }).requestToken !== 'function') {
       throw new DualAuthError('InSessionTokenRequest needs an adapter', 'ERR_INVALID_ARGUMENT');
     }
     this.adapter = adapter;
     this.logger = toLogger(options.logger);
+    this.cache = options.cache ? new TokenCache(options.cache === true ? {} : options.cache) : undefined;
     this.logger.info({ event: 'insession_handler_init', adapter_type: adapter.constructor.name }, 'In-session handler initialized');
   }
 
   async requestToken(params: TokenRequestParams): Promise<TokenResponse>;
   async requestToken(agentId: string, act: Act, scope: readonly string[] | string): Promise<TokenResponse>;
   async requestToken(first: TokenRequestParams | string, act?: Act, scope?: readonly string[] | string): Promise<TokenResponse> {
-    return requestDualSubjectToken(this.adapter, toParams(first, act, scope), 'insession', this.logger);
+    return requestDualSubjectToken(this.adapter, toParams(first, act, scope), 'insession', this.logger, this.cache);
   }
 }

@@ -14,6 +14,7 @@ import type { CaOption } from '../http/tls.js';
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
 import { humanIdForLogging, type Act } from './act.js';
 import { MemoryReplayCache, ReplayCacheFullError, type ReplayCache } from './replay-cache.js';
+import { TokenCache, type TokenCacheOptions } from './token-cache.js';
 import { requestDualSubjectToken, toParams } from './token-request.js';
 
 export interface OutOfSessionTokenRequestOptions {
@@ -35,6 +36,8 @@ export interface OutOfSessionTokenRequestOptions {
   /** Longest act JWT accepted, in characters. Default 16 384. */
   maxJwtLength?: number;
   logger?: LoggerLike;
+  /** Reuse tokens until shortly before they expire (off by default, as the reference). */
+  cache?: boolean | TokenCacheOptions;
 }
 
 export interface VerifyActJwtParams {
@@ -51,6 +54,7 @@ export class OutOfSessionTokenRequest {
   private readonly replayCache: ReplayCache;
   private readonly maxJwtLength: number;
   private readonly logger: Logger;
+  private readonly cache: TokenCache | undefined;
 
   constructor(options: OutOfSessionTokenRequestOptions);
   /** Python-style: `new OutOfSessionTokenRequest(adapter, appPublicKeyPath)`. */
@@ -68,6 +72,7 @@ export class OutOfSessionTokenRequest {
     this.clockTolerance = options.clockToleranceSeconds ?? 0;
     this.replayCache = options.replayCache ?? new MemoryReplayCache();
     this.maxJwtLength = options.maxJwtLength ?? 16_384;
+    this.cache = options.cache ? new TokenCache(options.cache === true ? {} : options.cache) : undefined;
     this.logger.info({ event: 'outofsession_handler_init', adapter_type: this.adapter.constructor.name }, 'Out-of-session handler initialized');
   }
 
@@ -114,7 +119,7 @@ export class OutOfSessionTokenRequest {
   async requestToken(params: TokenRequestParams): Promise<TokenResponse>;
   async requestToken(agentId: string, act: Act, scope: readonly string[] | string): Promise<TokenResponse>;
   async requestToken(first: TokenRequestParams | string, act?: Act, scope?: readonly string[] | string): Promise<TokenResponse> {
-    return requestDualSubjectToken(this.adapter, toParams(first, act, scope), 'outofsession', this.logger);
+    return requestDualSubjectToken(this.adapter, toParams(first, act, scope), 'outofsession', this.logger, this.cache);
   }
 
   private mapVerifyError(error: unknown): ActVerificationError {

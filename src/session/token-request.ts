@@ -4,6 +4,7 @@ import type { TokenResponse } from '../adapters/token-response.js';
 import { DualAuthError, TokenRequestError, errorClassName } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { hasSub, humanIdForLogging, type Act } from './act.js';
+import type { TokenCache } from './token-cache.js';
 
 export type Scenario = 'insession' | 'outofsession';
 
@@ -12,7 +13,13 @@ export function toParams(first: TokenRequestParams | string, act?: Act, scope?: 
   return typeof first === 'string' ? { agentId: first, act: act as Act, scope: scope ?? [], signal } : first;
 }
 
-export async function requestDualSubjectToken(adapter: BaseAdapter, params: TokenRequestParams, scenario: Scenario, logger: Logger): Promise<TokenResponse> {
+export async function requestDualSubjectToken(
+  adapter: BaseAdapter,
+  params: TokenRequestParams,
+  scenario: Scenario,
+  logger: Logger,
+  cache?: TokenCache,
+): Promise<TokenResponse> {
   if (params === null || typeof params !== 'object') throw new DualAuthError('requestToken needs { agentId, act, scope }', 'ERR_INVALID_ARGUMENT');
   const { agentId, act, scope } = params;
   if (!agentId) {
@@ -29,7 +36,7 @@ export async function requestDualSubjectToken(adapter: BaseAdapter, params: Toke
   }
   logger.info({ event: `${scenario}_token_request_start`, agent_id: agentId, human_id: humanIdForLogging(act.sub), scope }, `${label(scenario)} token request starting`);
   try {
-    const token = await adapter.requestToken(params);
+    const token = cache ? await cache.getOrRequest(agentId, act, scope, () => adapter.requestToken(params)) : await adapter.requestToken(params);
     logger.info(
       {
         event: `${scenario}_token_request_success`,

@@ -142,7 +142,7 @@ describe('dual-auth token and dev-iam', () => {
   it('dev-iam (command) prints where things are and stops when interrupted', async () => {
     const dir = mkdtempSync(join(work, 'dev-'));
     const io = captureIo({}, dir);
-    expect(await runCli(['dev-iam', '--vendor', 'entraid', '--env-file', 'local.env'], io)).toBe(0);
+    expect(await runCli(['dev-iam', '--vendor', 'entraid', '--dotenv', 'local.env'], io)).toBe(0);
     const text = io.all();
     expect(text).toContain('Local IAM (entraid profile) and demo API are running.');
     expect(text).toContain(join(dir, 'local.env'));
@@ -151,10 +151,10 @@ describe('dual-auth token and dev-iam', () => {
     expect(text).not.toContain(env.AGENT_CLIENT_SECRET as string);
   });
 
-  it('an --env-file that does not exist is reported, not ignored', async () => {
+  it('a --dotenv file that does not exist is reported, not ignored', async () => {
     const io = captureIo({}, work);
     writeFileSync(join(work, 'unused.env'), '');
-    expect(await runCli(['doctor', '--env-file', 'missing.env'], io)).toBe(1);
+    expect(await runCli(['doctor', '--dotenv', 'missing.env'], io)).toBe(1);
     expect(io.all()).toContain('does not exist');
   });
 });

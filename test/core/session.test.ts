@@ -245,3 +245,34 @@ describe('token request handlers', () => {
     expect(thrown(() => new InSessionTokenRequest({} as never)).code).toBe('ERR_INVALID_ARGUMENT');
   });
 });
+
+describe('token reuse (cache option)', () => {
+  it('reuses a token for the same agent, human and scopes; shares concurrent requests', async () => {
+    let issuedCount = 0;
+    server.handle((_, res) => json(res, 200, { access_token: `session-access-token-value-${++issuedCount}`, expires_in: 300 }));
+    markSensitive('session-access-token-value-1', 'session-access-token-value-2', 'session-access-token-value-3');
+    const handler = new InSessionTokenRequest(adapter(), { cache: true });
+    const [a, b] = await Promise.all([
+      handler.requestToken({ agentId: 'finance-agent', act, scope: ['finance.read'] }),
+      handler.requestToken({ agentId: 'finance-agent', act: { name: NAME, email: EMAIL, sub: 'user-123' }, scope: ['finance.read'] }),
+    ]);
+    expect(a).toBe(b);
+    expect(issuedCount).toBe(1);
+    await handler.requestToken({ agentId: 'finance-agent', act: { ...act, sub: 'user-456' }, scope: ['finance.read'] });
+    await handler.requestToken({ agentId: 'finance-agent', act, scope: ['finance.write'] });
+    expect(issuedCount).toBe(3);
+  });
+
+  it('does not reuse a token about to expire, nor a failure', async () => {
+    let issuedCount = 0;
+    server.handle((_, res) => (++issuedCount === 1 ? json(res, 503, {}) : json(res, 200, { access_token: 'session-access-token-value', expires_in: 10 })));
+    const handler = new InSessionTokenRequest(
+      new KeycloakAdapter({ tokenUrl: server.url('/realms/r/protocol/openid-connect/token'), clientId: 'a', clientSecret: SECRET }, { ca: server.caCert, retries: 0 }),
+      { cache: { skewSeconds: 30 } },
+    );
+    await rejection(handler.requestToken({ agentId: 'a', act, scope: ['x'] }));
+    await handler.requestToken({ agentId: 'a', act, scope: ['x'] });
+    await handler.requestToken({ agentId: 'a', act, scope: ['x'] });
+    expect(issuedCount).toBe(3);
+  });
+});

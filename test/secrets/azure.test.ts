@@ -47,7 +47,7 @@ describe('azure backend against the Key Vault stand-in (HTTPS, official SecretCl
 
   it('without the challenge switch, the SDK refuses a vault outside the token resource domain', async () => {
     const backend = await createAzureBackend({ DUAL_AUTH_AZURE_VAULT_URL: azure.vaultUrl });
-    await expectBackendError(backend.getSecret('AGENT_CLIENT_ID'), 'azure');
+    await expectBackendError(backend.getSecret('AGENT_CLIENT_ID'), 'azure', 'ERR_SECRETS_BACKEND', 'DUAL_AUTH_AZURE_DISABLE_CHALLENGE_RESOURCE_VERIFICATION');
   });
 
   it('needs an HTTPS vault URL', async () => {

@@ -45,7 +45,7 @@ export async function startDevIam(options: DevIamOptions, io: CliIo): Promise<De
     await iam.close();
     throw error;
   }
-  const env: Record<string, string> = { ...iam.env, API_URL: api.reportUrl, DUAL_AUTH_ISSUER: iam.issuer, DUAL_AUTH_JWKS_URI: iam.jwksUri };
+  const env: Record<string, string> = { ...iam.env, API_URL: api.reportUrl };
   const envFile = resolve(io.cwd, options.envFile ?? '.env');
   const lines = [
     `# Written by \`dual-auth dev-iam --vendor ${vendor}\` at ${new Date().toISOString()}.`,

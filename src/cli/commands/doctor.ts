@@ -57,7 +57,7 @@ export async function doctorCommand(options: DoctorOptions, io: CliIo): Promise<
     env = loadEnvironment(options, io);
     ca = loadCa(options.ca, env, io);
   } catch (error) {
-    fail('environment', { problem: 'environment', message: (error as Error).message, fix: 'Give an existing file with --env-file / --ca, or leave them out.' });
+    fail('environment', { problem: 'environment', message: (error as Error).message, fix: 'Give an existing file with --dotenv / --ca, or leave them out.' });
     return finish();
   }
   const vendorGuess = (options.vendor ?? env.DUAL_AUTH_VENDOR ?? 'keycloak').toLowerCase().trim();
