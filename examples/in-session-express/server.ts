@@ -23,6 +23,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import {
   ConfigurationError,
   DualAuthError,
+  HttpError,
   HybridSender,
   InSessionAPICall,
   InSessionTokenRequest,
@@ -209,6 +210,8 @@ app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     res.status(500).json({ error: 'Configuration error' });
   } else if (error instanceof TokenRequestError) {
     res.status(502).json({ error: 'Token request failed', code });
+  } else if (error instanceof HttpError) {
+    res.status(502).json({ error: 'API unreachable', code });
   } else {
     res.status(500).json({ error: 'Internal server error' });
   }

@@ -11,7 +11,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, copyFileSync, rmSync, openSync, closeSync, chmodSync } from 'node:fs';
 import { request } from 'node:https';
-import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDevCertificates } from '../../src/local-iam/certificates.js';
@@ -38,10 +37,6 @@ export const paths = {
   realmJson: join(ROOT, 'integrations/keycloak/realm-dual-auth.json'),
   mapperDir: join(ROOT, 'integrations/keycloak-act-mapper'),
   mapperJar: join(ROOT, 'integrations/keycloak-act-mapper/target/dual-auth-keycloak-act-mapper.jar'),
-  distZip: join(
-    homedir(),
-    `.m2/repository/org/keycloak/keycloak-quarkus-dist/${KEYCLOAK_VERSION}/keycloak-quarkus-dist-${KEYCLOAK_VERSION}.zip`,
-  ),
 };
 
 export const baseUrl = `https://${KEYCLOAK_HOST}:${KEYCLOAK_PORT}`;
@@ -168,25 +163,26 @@ function mvn(args: string[], cwd: string, what: string): void {
 
 async function fetchDistribution(log: Log): Promise<void> {
   if (existsSync(join(paths.home, 'bin/kc.sh')) && existsSync(join(paths.home, 'lib/quarkus-run.jar'))) return;
-  if (!existsSync(paths.distZip)) {
-    log(`downloading org.keycloak:keycloak-quarkus-dist:${KEYCLOAK_VERSION} (zip, ~170 MB) with Maven`);
-    mvn(
-      ['dependency:get', `-Dartifact=org.keycloak:keycloak-quarkus-dist:${KEYCLOAK_VERSION}:zip`, '-Dtransitive=false'],
-      paths.mapperDir, // any folder with a pom works; keeps Maven from needing a project elsewhere
-      'downloading Keycloak',
-    );
-  }
-  log(`unpacking Keycloak into ${paths.cache}`);
   mkdirSync(paths.cache, { recursive: true });
+  const zip = join(paths.cache, `keycloak-quarkus-dist-${KEYCLOAK_VERSION}.zip`);
+  log(`fetching org.keycloak:keycloak-quarkus-dist:${KEYCLOAK_VERSION} (zip, ~170 MB) with Maven (cached in the local Maven repository)`);
+  // Run in the mapper module: its pom pins the dependency plugin version. Honours MAVEN_OPTS / settings.xml.
+  mvn(
+    ['dependency:copy', `-Dartifact=org.keycloak:keycloak-quarkus-dist:${KEYCLOAK_VERSION}:zip`, `-DoutputDirectory=${paths.cache}`],
+    paths.mapperDir,
+    'fetching Keycloak',
+  );
+  log(`unpacking Keycloak into ${paths.cache}`);
   rmSync(paths.home, { recursive: true, force: true });
-  const unzip = spawnSync('unzip', ['-q', '-o', paths.distZip, '-d', paths.cache], { encoding: 'utf8' });
+  const unzip = spawnSync('unzip', ['-q', '-o', zip, '-d', paths.cache], { encoding: 'utf8' });
   if (unzip.error) {
     // No unzip: the JDK's jar tool extracts zips too (without file modes, fixed below).
-    const jar = spawnSync('jar', ['xf', paths.distZip], { cwd: paths.cache, encoding: 'utf8' });
-    if (jar.status !== 0) throw new ProvisionError(`cannot unpack ${paths.distZip}: ${jar.stderr || jar.error}`);
+    const jar = spawnSync('jar', ['xf', zip], { cwd: paths.cache, encoding: 'utf8' });
+    if (jar.status !== 0) throw new ProvisionError(`cannot unpack ${zip}: ${jar.stderr || jar.error}`);
   } else if (unzip.status !== 0) {
-    throw new ProvisionError(`cannot unpack ${paths.distZip}: ${unzip.stderr}`);
+    throw new ProvisionError(`cannot unpack ${zip}: ${unzip.stderr}`);
   }
+  rmSync(zip, { force: true }); // the local Maven repository keeps the download
   for (const f of readdirSync(join(paths.home, 'bin'))) {
     if (f.endsWith('.sh')) chmodSync(join(paths.home, 'bin', f), 0o755);
   }

@@ -3,15 +3,27 @@
  * readiness checks and start/stop by pid. Every server listens on 127.0.0.1 only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, existsSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdirSync, openSync, existsSync, readFileSync, readdirSync, writeFileSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CACHE = join(ROOT, '.cache', 'secrets');
-export const RUN = join(CACHE, 'run');
-export const STATE_FILE = join(RUN, 'servers.json');
+const RUNS = join(CACHE, 'run');
+/**
+ * This run's folder (certificates, logs, pids): one per process, so that two runs at
+ * once (a developer and CI, or two shells) never share or stop each other's servers.
+ * scripts/secrets/start.ts uses the fixed name `manual`.
+ */
+let runName = String(process.pid);
+export function useRunName(name: string): void {
+  runName = name;
+}
+export function runDir(): string {
+  return join(RUNS, runName);
+}
+const stateFileOf = (dir: string) => join(dir, 'servers.json');
 
 export function ensureDir(path: string): string {
   mkdirSync(path, { recursive: true });
@@ -60,11 +72,11 @@ export function tail(file: string, lines = 30): string {
 
 /** Starts a detached server whose output goes to a log file; it survives only as long as we keep its pid. */
 export function spawnServer(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; logFile: string } {
-  ensureDir(RUN);
-  const logFile = join(RUN, `${name}.log`);
+  const dir = ensureDir(runDir());
+  const logFile = join(dir, `${name}.log`);
   const out = openSync(logFile, 'w');
   const child = spawn(command, args, {
-    cwd: RUN,
+    cwd: dir,
     env: { ...process.env, ...env },
     stdio: ['ignore', out, out],
     detached: true,
@@ -110,23 +122,45 @@ export interface ServerRecord {
 export function recordServer(record: ServerRecord): void {
   const all = readServers().filter((s) => s.name !== record.name);
   all.push(record);
-  ensureDir(RUN);
-  writeFileSync(STATE_FILE, JSON.stringify(all, null, 2));
+  writeFileSync(stateFileOf(ensureDir(runDir())), JSON.stringify(all, null, 2));
 }
 
-export function readServers(): ServerRecord[] {
-  if (!existsSync(STATE_FILE)) return [];
+export function readServers(stateFile = stateFileOf(runDir())): ServerRecord[] {
+  if (!existsSync(stateFile)) return [];
   try {
-    return JSON.parse(readFileSync(STATE_FILE, 'utf8')) as ServerRecord[];
+    return JSON.parse(readFileSync(stateFile, 'utf8')) as ServerRecord[];
   } catch {
     return [];
   }
 }
 
-/** Stops every server recorded in the state file (the ones this suite started) by pid. */
-export async function stopRecordedServers(): Promise<void> {
-  for (const server of readServers()) await stopPid(server.pid);
-  rmSync(STATE_FILE, { force: true });
+/** Stops every server recorded for a run (this one by default) by pid, then removes the record. */
+export async function stopRecordedServers(dir = runDir()): Promise<void> {
+  const stateFile = stateFileOf(dir);
+  for (const server of readServers(stateFile)) {
+    // A recorded pid may have been reused since: stop it only if it is still one of ours.
+    if (isOurs(server.pid)) await stopPid(server.pid);
+  }
+  rmSync(stateFile, { force: true });
+}
+
+/** Stops the servers of earlier runs whose process is gone (an interrupted run), by their recorded pids. */
+export async function stopStaleRuns(): Promise<void> {
+  if (!existsSync(RUNS)) return;
+  for (const name of readdirSync(RUNS)) {
+    if (!/^\d+$/.test(name) || alive(Number(name))) continue;
+    await stopRecordedServers(join(RUNS, name));
+    rmSync(join(RUNS, name), { recursive: true, force: true });
+  }
+}
+
+function isOurs(pid: number): boolean {
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return cmdline.includes(CACHE) || cmdline.includes(join(ROOT, 'scripts', 'secrets'));
+  } catch {
+    return false;
+  }
 }
 
 export async function timed<T>(label: string, timings: Record<string, number>, fn: () => Promise<T>): Promise<T> {

@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensurePythonTools } from './install.js';
-import { RUN, freePort, recordServer, spawnServer, waitForPort } from './lib.js';
+import { freePort, recordServer, runDir, spawnServer, waitForPort } from './lib.js';
 import { httpsRequest, type CertificateFiles } from './tls.js';
 
 export interface OpenBaoServer {
@@ -25,7 +25,7 @@ export async function startOpenBao(files: CertificateFiles, ca: string): Promise
   const { bao } = ensurePythonTools();
   const port = await freePort();
   const addr = `https://127.0.0.1:${port}`;
-  const config = join(RUN, 'openbao.hcl');
+  const config = join(runDir(), 'openbao.hcl');
   writeFileSync(
     config,
     [

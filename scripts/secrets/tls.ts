@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import type { DevCertificates } from '../../src/local-iam/certificates.js';
-import { RUN, ensureDir } from './lib.js';
+import { ensureDir, runDir } from './lib.js';
 
 export interface CertificateFiles {
   caFile: string;
@@ -11,7 +11,7 @@ export interface CertificateFiles {
   keyFile: string;
 }
 
-export function writeCertificateFiles(certs: DevCertificates, dir = RUN): CertificateFiles {
+export function writeCertificateFiles(certs: DevCertificates, dir = runDir()): CertificateFiles {
   ensureDir(dir);
   const files = { caFile: join(dir, 'ca.pem'), certFile: join(dir, 'server.pem'), keyFile: join(dir, 'server-key.pem') };
   writeFileSync(files.caFile, certs.caCert);

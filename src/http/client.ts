@@ -116,7 +116,7 @@ export class HttpClient {
   async request(url: string | URL, init: HttpRequest = {}): Promise<HttpResponse> {
     const target = requireHttpsUrl(url);
     const maxAttempts = init.retry === false ? 1 : this.retries + 1;
-    init.signal?.throwIfAborted?.();
+    if (init.signal?.aborted) throw new HttpError('aborted', 'aborted by caller');
     for (let attempt = 1; ; attempt++) {
       let response: HttpResponse | undefined;
       let failure: HttpError | undefined;
@@ -155,7 +155,12 @@ export class HttpClient {
     const callerSignal = init.signal;
     const onCallerAbort = (): void => controller.abort(new HttpError('aborted', 'aborted by caller'));
     callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
-    try {
+    // undici may not notice an abort while a TLS handshake stalls (nodejs/undici#2362):
+    // race the signal so the caller is released on time whatever the socket does.
+    const aborted = new Promise<never>((_, reject) => {
+      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+    });
+    const exchange = (async (): Promise<HttpResponse> => {
       const answer = await undiciRequest(target, {
         method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
         headers: init.headers,
@@ -165,6 +170,10 @@ export class HttpClient {
       } as Parameters<typeof undiciRequest>[1]);
       const body = await readBounded(answer.body, this.maxResponseBytes);
       return { status: answer.statusCode, headers: flattenHeaders(answer.headers), body, attempts: attempt };
+    })();
+    exchange.catch(() => {}); // the loser of the race must not become an unhandled rejection
+    try {
+      return await Promise.race([exchange, aborted]);
     } catch (error) {
       if (controller.signal.aborted && controller.signal.reason instanceof HttpError) throw controller.signal.reason;
       throw error;

@@ -110,8 +110,13 @@ export async function startDemoApi(options: DemoApiOptions): Promise<DemoApi> {
     human: human.id,
   })));
   app.use((_req: unknown, res: ResLike) => res.status(404).json({ error: 'not_found' }));
+  // Malformed bodies and the like: a short JSON answer, never Express's HTML page with a stack trace.
+  app.use((error: { status?: unknown }, _req: unknown, res: ResLike, _next: unknown) => {
+    const status = typeof error?.status === 'number' && error.status >= 400 && error.status < 500 ? error.status : 500;
+    res.status(status).json({ error: status === 500 ? 'server_error' : 'invalid_request' });
+  });
 
-  const server: Server = createServer({ cert: options.certificates.cert, key: options.certificates.key }, app);
+  const server: Server = createServer({ cert: options.certificates.cert, key: options.certificates.key, requestTimeout: 15_000, headersTimeout: 10_000 }, app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {

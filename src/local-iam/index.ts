@@ -98,7 +98,7 @@ export async function startLocalIam(options: LocalIamOptions = {}): Promise<Loca
 
   // The issuer depends on the port, so listen first and attach the provider after.
   let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
-  const server = createServer({ cert: certificates.cert, key: certificates.key }, (req, res) => {
+  const server = createServer({ cert: certificates.cert, key: certificates.key, requestTimeout: 15_000, headersTimeout: 10_000 }, (req, res) => {
     if (!handler) {
       res.writeHead(503).end();
       return;

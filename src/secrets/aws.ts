@@ -8,11 +8,10 @@
  * AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (/ AWS_SESSION_TOKEN) from `env`.
  */
 import type * as AwsSdk from '@aws-sdk/client-secrets-manager';
-import { Agent } from 'node:https';
 import { SecretsBackendError, errorClassName } from '../errors.js';
 import type { SecretsBackend } from './backend.js';
 import { awsSecretName, envTrimmed, envValue } from './names.js';
-import { withSystemRoots } from './tls.js';
+import { agentWithCa } from './tls.js';
 import { importOptional } from './optional-import.js';
 import { DEFAULT_SECRETS_TIMEOUT_MS, abortedError, finishValue, isAbort } from './value.js';
 
@@ -46,7 +45,7 @@ export async function createAwsBackend(env: Env, options: AwsBackendOptions = {}
       requestHandler: {
         connectionTimeout: timeoutMs,
         requestTimeout: timeoutMs,
-        ...(options.ca ? { httpsAgent: new Agent({ keepAlive: true, ca: withSystemRoots(options.ca) }) } : {}),
+        ...(options.ca ? { httpsAgent: agentWithCa(options.ca) } : {}),
       },
     });
   } catch (error) {

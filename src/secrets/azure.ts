@@ -11,12 +11,11 @@
  */
 import type * as AzureIdentity from '@azure/identity';
 import type * as AzureSecrets from '@azure/keyvault-secrets';
-import { Agent } from 'node:https';
 import { SecretsBackendError, errorClassName } from '../errors.js';
 import type { SecretsBackend } from './backend.js';
 import { envFlag, envTrimmed, envValue, prefixedSecretName } from './names.js';
 import { importOptional } from './optional-import.js';
-import { withSystemRoots } from './tls.js';
+import { agentWithCa } from './tls.js';
 import { DEFAULT_SECRETS_TIMEOUT_MS, abortedError, finishValue, isAbort } from './value.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -53,7 +52,7 @@ export async function createAzureBackend(env: Env, options: AzureBackendOptions 
     client = new secrets.SecretClient(vaultUrl, credential, {
       disableChallengeResourceVerification: envFlag(env, 'DUAL_AUTH_AZURE_DISABLE_CHALLENGE_RESOURCE_VERIFICATION'),
       retryOptions: { maxRetries: 2 },
-      ...(options.ca ? { agent: new Agent({ keepAlive: true, ca: withSystemRoots(options.ca) }) } : {}),
+      ...(options.ca ? { agent: agentWithCa(options.ca) } : {}),
     });
   } catch (error) {
     if (error instanceof SecretsBackendError) throw error;

@@ -16,7 +16,7 @@ import type { SecretsBackend } from './backend.js';
 import { envTrimmed, envValue, vaultSecretPath } from './names.js';
 import { importOptional } from './optional-import.js';
 import { pythonJsonDumps } from './python-json.js';
-import { withSystemRoots } from './tls.js';
+import { secureContextWith } from './tls.js';
 import { DEFAULT_SECRETS_TIMEOUT_MS, finishValue, isAbort, raceSignal } from './value.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -67,7 +67,7 @@ export async function createVaultBackend(env: Env, options: VaultBackendOptions 
       ...(namespace ? { namespace } : {}),
       // strictSSL is forced on: node-vault would otherwise honour VAULT_SKIP_VERIFY.
       rpDefaults: { strictSSL: true, timeout: timeoutMs },
-      requestOptions: { strictSSL: true, timeout: timeoutMs, ...(cas.length ? { ca: withSystemRoots(cas) } : {}) },
+      requestOptions: { strictSSL: true, timeout: timeoutMs, ...(cas.length ? { agentOptions: { keepAlive: true, secureContext: secureContextWith(cas) } } : {}) },
     });
     // node-vault falls back to VAULT_TOKEN / VAULT_PREFIX from process.env; we read only `env`.
     client.token = undefined;

@@ -28,7 +28,10 @@ export function mapVerifyError(error: unknown, subject: Subject): DualAuthError 
   const what = subject === 'token' ? 'Access token' : 'Act assertion';
   const invalid: DualAuthErrorCode = subject === 'token' ? 'ERR_TOKEN_INVALID' : 'ERR_ACT_ASSERTION_INVALID';
   const code = typeof (error as JoseLike | null)?.code === 'string' ? ((error as JoseLike).code as string) : undefined;
-  const fail = (message: string, c: DualAuthErrorCode = invalid) => new DualAuthError(message, c, { cause: error });
+  // jose's claim errors carry the whole claims set (`payload`: act.email, act.name...). Such an
+  // error is never kept as `cause`, so a logger that serialises causes cannot leak it.
+  const cause = error !== null && typeof error === 'object' && 'payload' in error ? undefined : error;
+  const fail = (message: string, c: DualAuthErrorCode = invalid) => new DualAuthError(message, c, cause === undefined ? undefined : { cause });
 
   switch (code) {
     case 'ERR_JWT_EXPIRED': {

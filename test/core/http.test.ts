@@ -97,7 +97,20 @@ describe('HttpClient', () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
     expect((await rejection(client().request(server.url('/hang'), { signal: controller.signal }))).code).toBe('ERR_ABORTED');
-    await expect(client().request(server.url('/x'), { signal: AbortSignal.abort() })).rejects.toThrow();
+    expect((await rejection(client().request(server.url('/x'), { signal: AbortSignal.abort() }))).code).toBe('ERR_ABORTED');
+  });
+
+  it('times out a stalled TLS handshake on time', async () => {
+    const silent = createServer(() => {
+      /* accepts TCP, never speaks TLS */
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    const started = Date.now();
+    const error = await rejection(client({ timeoutMs: 300 }).request(`https://127.0.0.1:${port}/`));
+    expect(error.code).toBe('ERR_TIMEOUT');
+    expect(Date.now() - started).toBeLessThan(2000);
+    silent.close();
   });
 
   it('aborts during a Retry-After wait', async () => {

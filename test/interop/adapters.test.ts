@@ -26,6 +26,7 @@ interface PyToken {
   expires_in: number;
   scope: string;
   act_assertion: string | null;
+  repr: string;
 }
 
 const SCOPE = ['finance.read', 'finance.write'];
@@ -42,7 +43,7 @@ interface Case {
   vendor: Vendor;
   answer: keyof typeof ANSWERS;
   via: 'adapter' | 'insession';
-  act: Record<string, string>;
+  act: { sub: string } & Record<string, string>;
   /** Extra Python config keys (e.g. Keycloak's explicit audience). */
   extra?: Record<string, string>;
   ep?: Endpoint;
@@ -167,6 +168,9 @@ describe.each(CASES.map((c) => [c.id, c] as const))('token request %s', (_id, c)
     expect(requests).toHaveLength(1);
     expect(comparable(requests[0]!)).toEqual(comparable(c.pyRequests![0]!));
     expect(tokenFields(token)).toEqual(pyTokenFields(ok(c.py)));
+    // The printable form is Python's repr, token and assertion redacted.
+    expect(String(token)).toBe(ok(c.py).repr);
+    expect(String(token)).not.toContain(token.accessToken);
   });
 });
 

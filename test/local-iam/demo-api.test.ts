@@ -173,3 +173,16 @@ describe('demo API (entraid profile: X-Act-Assertion)', () => {
     expect(answer.body.code).toBe('ERR_ACT_ASSERTION_INVALID');
   });
 });
+
+describe('demo API robustness', () => {
+  it('answers a malformed JSON body with a short JSON 400, no stack trace', async () => {
+    const answer = await new HttpClient({ ca: certificates.caCert, retries: 0 }).request(`${keycloakApi.url}/finance/transactions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"amount": ',
+      retry: false,
+    });
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body.toString('utf8'))).toEqual({ error: 'invalid_request' });
+  });
+});

@@ -242,3 +242,13 @@ describe('startLocalIam options', () => {
     expect(() => statSync(target.caCertPath)).toThrow();
   });
 });
+
+describe('optional packages', () => {
+  it('a missing optional package is a DualAuthError that names what to install', async () => {
+    const { loadOptional } = await import('../../src/local-iam/optional.js');
+    const failure = await loadOptional('dual-auth-no-such-package', 'The local IAM').catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: 'ERR_DEPENDENCY_MISSING' });
+    expect((failure as Error).message).toContain("needs the optional package 'dual-auth-no-such-package'");
+    expect((failure as Error).message).toContain('npm install --save-dev dual-auth-no-such-package');
+  });
+});

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import type { TestProject } from 'vitest/node';
 import { createDevCertificates } from '../../src/local-iam/certificates.js';
 import { ensurePythonTools } from '../../scripts/secrets/install.js';
-import { stopRecordedServers, timed } from '../../scripts/secrets/lib.js';
+import { stopRecordedServers, stopStaleRuns, timed } from '../../scripts/secrets/lib.js';
 import { startMoto } from '../../scripts/secrets/moto.js';
 import { startOpenBao } from '../../scripts/secrets/openbao.js';
 import { startStandIn } from '../../scripts/secrets/stand-ins.js';
@@ -20,7 +20,7 @@ import type { SecretsServers } from './servers.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const timings: Record<string, number> = {};
-  await stopRecordedServers(); // leftovers of an interrupted run, by recorded pid
+  await stopStaleRuns(); // servers left by an interrupted earlier run, by their recorded pids
   const certs = await createDevCertificates();
   const files = writeCertificateFiles(certs);
   // Test workers are forked after this and inherit it: the cloud SDKs then trust the test CA.

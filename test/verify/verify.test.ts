@@ -154,9 +154,12 @@ describe('verifyDualSubjectToken: rejections', () => {
       const error = await rejection(verifyDualSubjectToken(token, options(extra)));
       expect(error.code).toBe(code);
       expect(httpStatusFor(error)).toBe(401);
-      // No token, email or name in the message.
+      // No token, email or name in the message, nor anywhere in the error (its cause chain included).
       if (token) expect(error.message).not.toContain(token.slice(0, 20));
       expect(error.message).not.toMatch(/alice|Alice Example|example\.test/);
+      const everything = JSON.stringify(error, (_k, v: unknown) => (v instanceof Error ? { ...v, message: v.message, cause: (v as Error).cause } : v));
+      expect(everything).not.toMatch(/alice|Alice Example/);
+      if (token && token.length > 20) expect(everything).not.toContain(token.slice(-20));
     });
   }
 
@@ -268,6 +271,36 @@ describe('JWKS fetching', () => {
       );
       expect(error.code).toBe('ERR_JWKS_UNAVAILABLE');
       expect(Date.now() - started).toBeLessThan(1_500);
+    } finally {
+      silent.close();
+    }
+  });
+
+  it('aborting during a stalled JWKS fetch ends the verification at once (per-call and verifier signals)', async () => {
+    const { createServer } = await import('node:net');
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve, reject) => {
+      silent.once('error', reject);
+      silent.listen(0, '127.0.0.1', () => resolve());
+    });
+    try {
+      const jwksUri = `https://127.0.0.1:${(silent.address() as { port: number }).port}/jwks`;
+      const token = await sign(keycloakClaims(), key);
+      const perCall = new AbortController();
+      const verify = createDualSubjectVerifier(options({ jwksUri, jwksTimeoutMs: 30_000 }));
+      let started = Date.now();
+      setTimeout(() => perCall.abort(), 100);
+      expect((await rejection(verify(token, { signal: perCall.signal }))).code).toBe('ERR_ABORTED');
+      expect(Date.now() - started).toBeLessThan(1_000);
+
+      const shutdown = new AbortController();
+      const verifyWithShutdown = createDualSubjectVerifier(options({ jwksUri, jwksTimeoutMs: 30_000, signal: shutdown.signal }));
+      started = Date.now();
+      setTimeout(() => shutdown.abort(), 100);
+      expect((await rejection(verifyWithShutdown(token))).code).toBe('ERR_ABORTED');
+      expect(Date.now() - started).toBeLessThan(1_000);
+      // Once aborted, the verifier refuses at once.
+      expect((await rejection(verifyWithShutdown(token))).code).toBe('ERR_ABORTED');
     } finally {
       silent.close();
     }

@@ -7,7 +7,7 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 
 import { createAdapter, getConfig, InSessionTokenRequest, type DualAuthConfig } from '../../index.js';
-import { HttpClient } from '../../http/index.js';
+import { HttpClient } from '../../index.js';
 import { explainConfigError, explainNetworkError, explainTokenError, tokenUrlVariable, type Explanation } from '../explain.js';
 import { loadCa, loadEnvironment, type EnvOptions } from '../context.js';
 import { Printer, type CliIo } from '../io.js';

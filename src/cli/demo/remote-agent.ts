@@ -85,7 +85,7 @@ export async function startRemoteAgent(options: RemoteAgentOptions): Promise<Rem
     }
   };
 
-  const server = createServer({ cert: options.certificates.cert, key: options.certificates.key }, (req, res) => {
+  const server = createServer({ cert: options.certificates.cert, key: options.certificates.key, requestTimeout: 15_000, headersTimeout: 10_000 }, (req, res) => {
     void handle(req, res);
   });
   await new Promise<void>((resolve, reject) => {

@@ -16,7 +16,7 @@ import {
   UserSession,
 } from '../../index.js';
 import { DualAuthError } from '../../errors.js';
-import { HttpClient } from '../../http/index.js';
+import { HttpClient } from '../../index.js';
 import { createDevCertificates } from '../../local-iam/certificates.js';
 import { startDemoApi, startLocalIam, type DemoApi, type LocalIam, type LocalIamVendor } from '../../local-iam/index.js';
 import { Printer, type CliIo } from '../io.js';

@@ -7,7 +7,8 @@
  * can run a whole batch first and our side afterwards, and each case still
  * sees only its own requests.
  */
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:https';
+import { createServer, type Server } from 'node:https';
+import type { IncomingHttpHeaders } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createDevCertificates } from '../../../src/local-iam/certificates.js';
