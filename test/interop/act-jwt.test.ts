@@ -186,6 +186,25 @@ describe('act JWT: we sign, Python verifies', () => {
   });
 });
 
+describe('act JWT lifetime (documented difference)', () => {
+  it('a ttl outside 10..300 only warns in both; a ttl <= 0 signs an already-expired JWT in Python, ours refuses', async () => {
+    const py = await runPython<string>(
+      [
+        { op: 'sign_act', private_key_path: keys.privatePkcs8, act: ACT, agent_endpoint: ENDPOINT, ttl_seconds: 5 },
+        { op: 'sign_act', private_key_path: keys.privatePkcs8, act: ACT, agent_endpoint: ENDPOINT, ttl_seconds: 0 },
+      ],
+      { env: pyEnv },
+    );
+    const sender = new HybridSender({ privateKeyPem: keys.privatePkcs8 });
+    const mine = await sender.prepareOutOfSessionAct({ act: ACT, agentEndpoint: ENDPOINT, ttlSeconds: 5 });
+    const theirs = decodeJwt(ok(py[0]));
+    expect(decodeJwt(mine).exp! - decodeJwt(mine).iat!).toBe(theirs.exp! - theirs.iat!);
+    const zero = decodeJwt(ok(py[1]));
+    expect(zero.exp).toBe(zero.iat);
+    await expect(sender.prepareOutOfSessionAct({ act: ACT, agentEndpoint: ENDPOINT, ttlSeconds: 0 })).rejects.toThrow('ttlSeconds must be a positive integer');
+  });
+});
+
 describe('act JWT: the same bad tokens get the same verdicts', () => {
   it('expired, wrong audience, wrong key, tampered, replayed, no act.sub', async () => {
     const [pyExpired] = await runPython<string>(
@@ -236,6 +255,26 @@ describe('act JWT: the same bad tokens get the same verdicts', () => {
       expect(verdict.ok).toBeUndefined();
       expect(verdict).toMatchObject({ name: 'ActVerificationError', code: 'ERR_ACT_INVALID' });
     }
+  });
+});
+
+describe('act JWT claims the reference does not require', () => {
+  it('no exp / no jti: Python accepts (never expires / no replay check), ours refuses (documented difference)', async () => {
+    const noExp = rs256({ alg: 'RS256', typ: 'JWT' }, { ...claims(), exp: undefined }, keys.privatePem);
+    const noJti = rs256({ alg: 'RS256', typ: 'JWT' }, { ...claims(), jti: undefined }, keys.privatePem);
+    const py = await pyVerdicts([noExp, noJti, noJti]);
+    expect(py.map((r) => ok(r))).toEqual([ACT, ACT, ACT]); // the same jti-less JWT twice: no replay detected
+    const ours = await ourVerdicts([noExp, noJti]);
+    expect(ours.map((v) => v.message)).toEqual(['Act JWT invalid: MissingRequiredClaimError', 'Act JWT invalid: MissingRequiredClaimError']);
+  });
+
+  it('iat in the future: PyJWT refuses (ImmatureSignatureError); so must we', async () => {
+    const future = rs256({ alg: 'RS256', typ: 'JWT' }, claims(60, { iat: Math.floor(Date.now() / 1000) + 3600 }), keys.privatePem);
+    const notYet = rs256({ alg: 'RS256', typ: 'JWT' }, claims(60, { nbf: Math.floor(Date.now() / 1000) + 3600 }), keys.privatePem);
+    const py = await pyVerdicts([future, notYet]);
+    expect(py.map((r) => pyError(r).str)).toEqual(['Act JWT invalid: ImmatureSignatureError', 'Act JWT invalid: ImmatureSignatureError']);
+    const ours = await ourVerdicts([future, notYet]);
+    expect(ours.map((v) => v.message)).toEqual(py.map((r) => pyError(r).str));
   });
 });
 
