@@ -9,6 +9,7 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { toLogger } from './logging.js';
+import { humanIdForLogging } from './session/act.js';
 import { bearerErrorResponse, bearerToken, headerValue } from './verify/bearer.js';
 import type { DualSubjectIdentity, VerifyOptions } from './verify/types.js';
 import { createDualSubjectVerifier } from './verify/verifier.js';
@@ -56,7 +57,7 @@ export function dualAuth(options: DualAuthMiddlewareOptions): RequestHandler {
     }
     req.dualAuth = identity;
     // IAM identifiers only: never the email, the name or the token.
-    logger.info({ event: 'dual_auth_verified', agentId: identity.agent.id, humanId: identity.human.id }, 'Request authorized');
+    logger.info({ event: 'dual_auth_verified', agentId: identity.agent.id, humanId: humanIdForLogging(identity.human.id) }, 'Request authorized');
     next();
   };
 }

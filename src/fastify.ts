@@ -11,6 +11,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { toLogger, type LoggerLike } from './logging.js';
+import { humanIdForLogging } from './session/act.js';
 import { bearerErrorResponse, bearerToken, headerValue } from './verify/bearer.js';
 import type { DualSubjectIdentity, VerifyOptions } from './verify/types.js';
 import { createDualSubjectVerifier } from './verify/verifier.js';
@@ -56,7 +57,7 @@ const plugin: FastifyPluginAsync<DualAuthPluginOptions> = async (fastify: Fastif
     }
     request.dualAuth = identity;
     // IAM identifiers only: never the email, the name or the token.
-    logger.info({ event: 'dual_auth_verified', agentId: identity.agent.id, humanId: identity.human.id }, 'Request authorized');
+    logger.info({ event: 'dual_auth_verified', agentId: identity.agent.id, humanId: humanIdForLogging(identity.human.id) }, 'Request authorized');
   });
 };
 

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 
 import { DualAuthError } from '../errors.js';
 import { toLogger, type LoggerLike } from '../logging.js';
+import { humanIdForLogging } from '../session/act.js';
 import { bearerErrorResponse, createDualSubjectVerifier, type DualSubjectIdentity } from '../verify/index.js';
 import { headerValue, bearerToken } from '../verify/bearer.js';
 import type { DevCertificates } from './certificates.js';
@@ -88,7 +89,7 @@ export async function startDemoApi(options: DemoApiOptions): Promise<DemoApi> {
           actAssertion: headerValue(req.headers['x-act-assertion']),
         });
         // Identifiers only: never the token, the email or the name.
-        logger.info({ event: 'demo_api_request_accepted', agent_id: identity.agent.id, human_id: identity.human.id });
+        logger.info({ event: 'demo_api_request_accepted', agent_id: identity.agent.id, human_id: humanIdForLogging(identity.human.id) });
         res.status(200).json(handler(req, identity));
       } catch (error) {
         const answer = bearerErrorResponse(error, { realm: 'dual-auth-demo' });

@@ -83,7 +83,9 @@ export async function createGcpBackend(env: Env, options: GcpBackendOptions = {}
       const notFoundMessage = `GCP secret '${secretName}' not found in project '${project}'.`;
       let data: Uint8Array | string | null | undefined;
       try {
-        const [response] = await raceSignal(client.accessSecretVersion({ name: path }, { timeout: timeoutMs, maxRetries: 2 }), signal, BACKEND);
+        // google-gax returns a cancellable promise: an abort cancels the gRPC call itself.
+        const call = client.accessSecretVersion({ name: path }, { timeout: timeoutMs, maxRetries: 2 }) as ReturnType<typeof client.accessSecretVersion> & { cancel?: () => void };
+        const [response] = await raceSignal(call, signal, BACKEND, () => call.cancel?.());
         data = response.payload?.data;
       } catch (error) {
         if (error instanceof SecretsBackendError) throw error;

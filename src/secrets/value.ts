@@ -24,16 +24,23 @@ export function finishValue(raw: string | undefined | null, options: FinishOptio
   return undefined;
 }
 
-/** Rejects at once when `signal` aborts (for clients that take no signal of their own). */
-export async function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined, backend: string): Promise<T> {
+/**
+ * Rejects at once when `signal` aborts, for clients that take no signal of their own;
+ * `cancel` (when the client offers one) stops the request itself.
+ */
+export async function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined, backend: string, cancel?: () => void): Promise<T> {
   if (!signal) return promise;
   if (signal.aborted) {
     promise.catch(() => {});
+    cancel?.();
     throw abortedError(backend, signal.reason);
   }
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(abortedError(backend, signal.reason));
+    onAbort = () => {
+      cancel?.();
+      reject(abortedError(backend, signal.reason));
+    };
     signal.addEventListener('abort', onAbort, { once: true });
   });
   try {
