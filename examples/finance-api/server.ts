@@ -5,7 +5,7 @@
  * IAM's JWKS, iss, aud, exp, the agent (sub/client) and the human (act); for
  * EntraID also the app-signed X-Act-Assertion header.
  *
- *   npx tsx examples/finance-api/server.ts
+ *   npx tsx examples/finance-api/server.ts     (fastify-server.ts: the same with dual-auth/fastify)
  *
  * Reads: DUAL_AUTH_VENDOR, DUAL_AUTH_ISSUER, DUAL_AUTH_JWKS_URI (optional),
  * DUAL_AUTH_AUDIENCE (else API_AUDIENCE), and for EntraID APP_PUBLIC_KEY_PATH,
@@ -14,66 +14,30 @@
  * An application writes `from 'dual-auth/express'`; the examples import the source.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import express, { type Request, type Response } from 'express';
-import { getVendor, VENDORS, type Vendor } from '../../src/index.js';
 import { dualAuth } from '../../src/express.js';
-import { consoleLogger, loadDotEnv, requireEnv, trustedCa } from '../shared/env.js';
+import { consoleLogger, loadDotEnv } from '../shared/env.js';
 import { startHttpsServer } from '../shared/server.js';
+import { report, verifyOptionsFromEnv } from './options.js';
 
 loadDotEnv();
 const logger = consoleLogger('finance-api');
-
-const vendor = getVendor() as Vendor;
-if (!VENDORS.includes(vendor)) throw new Error(`Unknown vendor: ${vendor}`);
-const audience = process.env.DUAL_AUTH_AUDIENCE || requireEnv('API_AUDIENCE');
 
 const app = express();
 app.disable('x-powered-by');
 app.use(express.json({ limit: '16kb' }));
 
 // Everything under /finance needs a verified dual-subject token.
-app.use(
-  '/finance',
-  dualAuth({
-    vendor,
-    issuer: requireEnv('DUAL_AUTH_ISSUER'),
-    audience,
-    // Default: the vendor's well-known JWKS path under the issuer.
-    ...(process.env.DUAL_AUTH_JWKS_URI ? { jwksUri: process.env.DUAL_AUTH_JWKS_URI } : {}),
-    ca: trustedCa(),
-    ...(vendor === 'entraid'
-      ? {
-          // EntraID tokens carry no act: the human comes in X-Act-Assertion, signed by the app.
-          actAssertionKey: readFileSync(requireEnv('APP_PUBLIC_KEY_PATH'), 'utf8'),
-          actAssertionAudience: process.env.API_AUDIENCE || audience,
-          ...(process.env.APP_ID ? { actAssertionIssuer: process.env.APP_ID } : {}),
-        }
-      : {}),
-    logger,
-  }),
-);
+app.use('/finance', dualAuth(verifyOptionsFromEnv(logger)));
 
 /** Who is asking: IAM identifiers only (never the email or the name). */
 function caller(req: Request): { agent: string; human: string } {
   return { agent: req.dualAuth!.agent.id, human: req.dualAuth!.human.id };
 }
 
-// The report of the guide's examples: Example 1 reads assets/liabilities, Step 9.5 revenue/expenses.
 app.get('/finance/report', (req: Request, res: Response) => {
-  const quarter = typeof req.query.quarter === 'string' ? req.query.quarter : 'Q4';
-  const year = typeof req.query.year === 'string' ? req.query.year : '2025';
-  res.json({
-    quarter,
-    year,
-    revenue: 1_250_000,
-    expenses: 830_000,
-    assets: [120_000, 45_000, 310_000],
-    liabilities: [80_000, 15_000],
-    ...caller(req),
-  });
+  res.json({ ...report(req.query), ...caller(req) });
 });
-
 // Step 9.5: the agent posts a summary.
 app.post('/finance/summaries', (req: Request, res: Response) => {
   res.status(201).json({ id: randomUUID(), received: typeof req.body === 'object' && req.body !== null, ...caller(req) });

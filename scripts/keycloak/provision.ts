@@ -9,6 +9,7 @@
  * Used by scripts/keycloak/start.ts, stop.ts and test/keycloak/global-setup.ts.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, copyFileSync, rmSync, openSync, closeSync, chmodSync } from 'node:fs';
 import { request } from 'node:https';
 import { dirname, join, resolve } from 'node:path';
@@ -19,7 +20,7 @@ export const KEYCLOAK_VERSION = '26.7.3';
 export const KEYCLOAK_HOST = '127.0.0.1';
 export const KEYCLOAK_PORT = 18443;
 export const REALM = 'dual-auth';
-/** Keycloak 26.7 runs on Java 17 (the machine's default JDK) and 21. */
+/** Keycloak 26.7 supports OpenJDK 17, 21 and 25; tested here with 17 (the default JDK). */
 export const MIN_JAVA_MAJOR = 17;
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -32,6 +33,7 @@ export const paths = {
   serverCert: join(ROOT, '.cache/keycloak/tls/server.pem'),
   serverKey: join(ROOT, '.cache/keycloak/tls/server-key.pem'),
   pidFile: join(ROOT, '.cache/keycloak/keycloak.pid'),
+  fingerprint: join(ROOT, '.cache/keycloak/keycloak.fingerprint'),
   log: join(ROOT, '.cache/keycloak/keycloak.log'),
   envFile: join(ROOT, '.keycloak.env'),
   realmJson: join(ROOT, 'integrations/keycloak/realm-dual-auth.json'),
@@ -73,7 +75,13 @@ export interface EnsureResult {
 
 /** Starts Keycloak unless a healthy instance runs, then (re)writes .keycloak.env. */
 export async function ensureKeycloak(log: Log = () => {}, timeoutMs = 300_000): Promise<EnsureResult> {
-  const running = readPid();
+  let running = readPid();
+  if (running !== undefined && isAlive(running) && readFileOr(paths.fingerprint) !== fingerprint()) {
+    // The realm export or the mapper changed since this instance started: it would serve stale settings.
+    log(`realm or act mapper changed since Keycloak (pid ${running}) started: restarting it`);
+    await stopKeycloak(log);
+    running = undefined;
+  }
   if (running !== undefined && isAlive(running)) {
     // Started by someone else moments ago: wait for it rather than start a second one.
     if (await waitHealthy(running, Math.min(timeoutMs, 240_000), log)) {
@@ -96,6 +104,7 @@ export async function ensureKeycloak(log: Log = () => {}, timeoutMs = 300_000): 
   await writeCertificates();
 
   const pid = startProcess(java);
+  writeFileSync(paths.fingerprint, fingerprint());
   log(`Keycloak ${KEYCLOAK_VERSION} starting (pid ${pid}), log: ${paths.log}`);
   if (!(await waitHealthy(pid, timeoutMs, log))) {
     const alive = isAlive(pid);
@@ -133,7 +142,7 @@ function checkJava(): string {
   const out = spawnSync(java, ['-version'], { encoding: 'utf8' });
   if (out.error || out.status !== 0) {
     throw new ProvisionError(
-      `Java not found (${java}). Keycloak ${KEYCLOAK_VERSION} needs a JDK ${MIN_JAVA_MAJOR} or 21: install one (apt-get install openjdk-17-jdk-headless) or set JAVA_HOME`,
+      `Java not found (${java}). Keycloak ${KEYCLOAK_VERSION} needs JDK ${MIN_JAVA_MAJOR}, 21 or 25: install one (apt-get install openjdk-17-jdk-headless) or set JAVA_HOME`,
     );
   }
   const match = /version "(\d+)(?:\.(\d+))?/.exec(out.stderr + out.stdout);
@@ -185,6 +194,29 @@ async function fetchDistribution(log: Log): Promise<void> {
   rmSync(zip, { force: true }); // the local Maven repository keeps the download
   for (const f of readdirSync(join(paths.home, 'bin'))) {
     if (f.endsWith('.sh')) chmodSync(join(paths.home, 'bin', f), 0o755);
+  }
+}
+
+/** Hash of what the running server was started from: the realm export and the mapper's sources. */
+function fingerprint(): string {
+  const hash = createHash('sha256').update(readFileSync(paths.realmJson));
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (entry.name === 'target') continue;
+      const p = join(dir, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else hash.update(p).update(readFileSync(p));
+    }
+  };
+  walk(paths.mapperDir);
+  return hash.digest('hex');
+}
+
+function readFileOr(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
   }
 }
 

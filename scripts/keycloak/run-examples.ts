@@ -3,8 +3,10 @@
  * against the local Keycloak (started here when not running), step by step.
  * Prints identifiers only: no secret, token, email or name.
  */
+import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   ActVerificationError,
   createAdapter,
@@ -81,8 +83,34 @@ async function main(): Promise<void> {
     detail(`ActVerificationError: ${error.message}`);
   }
 
+  // ----- the guide's test scripts (examples/), pointed at this Keycloak
+  for (const script of ['examples/test-in-session.ts', 'examples/test-out-of-session.ts']) {
+    say(`${script} against the local Keycloak`);
+    runExample(script, { ...env }, appKeyFiles(privateKey, publicKey));
+  }
+
   console.log('\nDone: act travelled from the client assertion into Keycloak-signed access tokens.');
   console.log('Stop Keycloak with: npm run keycloak:stop');
+}
+
+/** The application key pair as PEM files, for the examples that take paths (APP_*_KEY_PATH). */
+function appKeyFiles(privateKey: import('node:crypto').KeyObject, publicKey: import('node:crypto').KeyObject): Record<string, string> {
+  const dir = join(paths.cache, 'app-keys');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const privatePath = join(dir, 'app-private-key.pem');
+  const publicPath = join(dir, 'app-public-key.pem');
+  writeFileSync(privatePath, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  writeFileSync(publicPath, publicKey.export({ type: 'spki', format: 'pem' }));
+  return { APP_PRIVATE_KEY_PATH: privatePath, APP_PUBLIC_KEY_PATH: publicPath };
+}
+
+function runExample(script: string, env: Record<string, string>, extra: Record<string, string>): void {
+  if (!existsSync(join(paths.root, script))) throw new Error(`${script} is missing`);
+  // The .keycloak.env values win over a developer's shell or .env; no API_URL: there is no finance API here.
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env, ...extra, ENV_FILE: paths.envFile, LOG_LEVEL: 'silent' };
+  delete childEnv.API_URL;
+  const result = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: paths.root, env: childEnv, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error(`${script} exited with ${result.status ?? result.signal}`);
 }
 
 main().catch((error: unknown) => {

@@ -84,7 +84,8 @@ export async function createGcpBackend(env: Env, options: GcpBackendOptions = {}
       let data: Uint8Array | string | null | undefined;
       try {
         // google-gax returns a cancellable promise: an abort cancels the gRPC call itself.
-        const call = client.accessSecretVersion({ name: path }, { timeout: timeoutMs, maxRetries: 2 }) as ReturnType<typeof client.accessSecretVersion> & { cancel?: () => void };
+        const call: Promise<[GcpSdk.protos.google.cloud.secretmanager.v1.IAccessSecretVersionResponse, ...unknown[]]> & { cancel?: () => void } =
+          client.accessSecretVersion({ name: path }, { timeout: timeoutMs, maxRetries: 2 });
         const [response] = await raceSignal(call, signal, BACKEND, () => call.cancel?.());
         data = response.payload?.data;
       } catch (error) {

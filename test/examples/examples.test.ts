@@ -23,6 +23,13 @@ const VENDORS = (process.env.EXAMPLES_VENDORS ?? 'keycloak,entraid').split(',').
 const ADAPTER_CLASS: Record<LocalIamVendor, string> = { keycloak: 'KeycloakAdapter', auth0: 'Auth0Adapter', okta: 'OktaAdapter', entraid: 'EntraIDAdapter' };
 /** The local IAM's default token lifetimes, as each vendor's. */
 const EXPIRES_IN: Record<LocalIamVendor, number> = { keycloak: 300, auth0: 86_400, okta: 3600, entraid: 3599 };
+/** Which finance API variant guards the API: both middlewares get an end-to-end run. */
+const FINANCE_API: Record<LocalIamVendor, string> = {
+  keycloak: 'examples/finance-api/server.ts',
+  auth0: 'examples/finance-api/fastify-server.ts',
+  okta: 'examples/finance-api/server.ts',
+  entraid: 'examples/finance-api/fastify-server.ts',
+};
 const SERVER_START_TIMEOUT_MS = 20_000;
 const SCRIPT_TIMEOUT_MS = 20_000;
 const SERVICE_TOKEN = 'examples-test-service-token-0123456789';
@@ -160,7 +167,7 @@ for (const vendor of VENDORS) {
         TLS_KEY_PATH: join(dir, 'server-key.pem'),
       };
       const started = await Promise.allSettled([
-        startServer('examples/finance-api/server.ts', { ...env, PORT: String(apiPort) }),
+        startServer(FINANCE_API[vendor], { ...env, PORT: String(apiPort) }),
         startServer('examples/in-session-express/server.ts', { ...env, PORT: '0' }),
         startServer('examples/fastify-service/server.ts', { ...env, PORT: '0' }),
         startServer('examples/out-of-session/remote-agent.ts', env),
@@ -246,7 +253,7 @@ for (const vendor of VENDORS) {
       expectNoSecrets(stdout + stderr, iam);
     });
 
-    it('the finance API refuses a request without a dual-subject token', async () => {
+    it(`the finance API (${FINANCE_API[vendor]}) refuses a request without a dual-subject token`, async () => {
       const response = await fetch(`${financeApi.url}/finance/report`, { dispatcher: client });
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
