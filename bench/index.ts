@@ -47,7 +47,7 @@ async function actJwt(f: BenchFixtures, settings: ReturnType<typeof settingsFrom
   return compare('act JWT sign + verify', viaJose, viaPackage, settings);
 }
 
-async function tokenRequests(f: BenchFixtures, settings: ReturnType<typeof settingsFromArgs>, concurrency: number): Promise<Comparison> {
+async function tokenRequests(f: BenchFixtures, settings: ReturnType<typeof settingsFromArgs>, concurrency: number): Promise<Comparison[]> {
   const adapter = new KeycloakAdapter({ vendor: 'keycloak', tokenUrl: f.tokenUrl, clientId: AGENT_ID, clientSecret: CLIENT_SECRET }, { ca: f.caCert });
   // The same Agent settings as src/http/client.ts: keep-alive 10 s, 128 connections, the CA.
   const agent = new Agent({ keepAliveTimeout: 10_000, connections: 128, connect: { ca: [f.caCert] } });
@@ -68,9 +68,26 @@ async function tokenRequests(f: BenchFixtures, settings: ReturnType<typeof setti
     const data = (await res.body.json()) as { access_token?: string };
     if (res.statusCode !== 200 || !data.access_token) throw new Error('bad answer');
   };
+  // The same request built by hand: jose HS256 assertion per call, then the bare POST.
+  const secret = new TextEncoder().encode(CLIENT_SECRET);
+  const aud = `${f.server.origin}/realms/dual-auth`;
+  const bareSigned = async () => {
+    const t = Math.floor(Date.now() / 1000);
+    const signed = await new SignJWT({ iss: AGENT_ID, sub: AGENT_ID, aud, exp: t + 300, iat: t, jti: randomBytes(32).toString('base64url'), act: ACT })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .sign(secret);
+    const form = encodeForm({ grant_type: 'client_credentials', scope: SCOPE.join(' '), client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: signed });
+    const res = await request(f.tokenUrl, { method: 'POST', headers, body: form, dispatcher: agent });
+    const data = (await res.body.json()) as { access_token?: string };
+    if (res.statusCode !== 200 || !data.access_token) throw new Error('bad answer');
+  };
   const viaPackage = () => adapter.requestToken({ agentId: AGENT_ID, act: ACT, scope: SCOPE });
+  const callers = `${concurrency} caller${concurrency > 1 ? 's' : ''}`;
   try {
-    return await compare(`requestToken, ${concurrency} caller${concurrency > 1 ? 's' : ''}`, bare, viaPackage, settings, concurrency);
+    return [
+      await compare(`requestToken, ${callers} (vs bare POST)`, bare, viaPackage, settings, concurrency),
+      await compare(`requestToken, ${callers} (vs POST + jose HS256 assertion)`, bareSigned, viaPackage, settings, concurrency),
+    ];
   } finally {
     await agent.close();
   }
@@ -142,8 +159,8 @@ async function main(): Promise<void> {
   const results: Comparison[] = [];
   try {
     results.push(await actJwt(f, settings));
-    results.push(await tokenRequests(f, settings, 1));
-    results.push(await tokenRequests(f, settings, 50));
+    results.push(...(await tokenRequests(f, settings, 1)));
+    results.push(...(await tokenRequests(f, settings, 50)));
     results.push(...(await verification(f, settings)));
   } finally {
     await f.cleanup();
@@ -165,7 +182,7 @@ async function main(): Promise<void> {
     ),
   );
   console.log('\nratio = dual-auth ops/s / baseline ops/s (wall clock); CPU ratio = baseline CPU per op / dual-auth CPU per op (this process, all threads).');
-  console.log('baselines: jose SignJWT + jwtVerify; undici.request POST with the same Agent settings and a same-size form; jose jwtVerify.');
+  console.log('baselines: jose SignJWT + jwtVerify; undici.request POST with the same Agent settings and a same-size form (and the same with a jose HS256 assertion signed per call); jose jwtVerify.');
   console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   console.log('\nimport of the package entry (fresh process):');
   console.log(

@@ -193,17 +193,31 @@ async function main(): Promise<void> {
   );
 
   const ops = (name: string, side: 'python' | 'node') => med(rows.get(name)?.[side] ?? [], 'opsPerSec');
-  const targets: Array<[string, number, number, string]> = [
-    ['token requests, 1 caller: x Python', ops('token_seq', 'node') / ops('token_seq', 'python'), 2, '>= 2'],
-    [`token requests, ${CONCURRENCY} callers: x Python`, ops('token_conc', 'node') / ops('token_conc', 'python'), 2, '>= 2'],
-    ['config loading (keycloak): x Python', ops('config_keycloak', 'node') / ops('config_keycloak', 'python'), 2, '>= 2'],
-    ['config loading (entraid): x Python', ops('config_entraid', 'node') / ops('config_entraid', 'python'), 2, '>= 2'],
-    ['RS256 act JWT signing vs bare node:crypto', ops('act_sign', 'node') / ops('bare_rsa_sign', 'node'), 0.95, '>= 0.95'],
-    ['act JWT verification: x Python', ops('act_verify', 'node') / ops('act_verify', 'python'), 1.5, '>= 1.5'],
-    ['act JWT sign + verify: x Python (no target)', ops('act_sign_verify', 'node') / ops('act_sign_verify', 'python'), 0, '-'],
+  const cpu = (name: string, side: 'python' | 'node') => med(rows.get(name)?.[side] ?? [], 'cpuUsPerOp');
+  // [target, wall-clock ratio, CPU-time ratio, wanted]
+  const targets: Array<[string, number, number, number]> = [
+    ['token requests, 1 caller: x Python', ops('token_seq', 'node') / ops('token_seq', 'python'), cpu('token_seq', 'python') / cpu('token_seq', 'node'), 2],
+    [`token requests, ${CONCURRENCY} callers: x Python`, ops('token_conc', 'node') / ops('token_conc', 'python'), cpu('token_conc', 'python') / cpu('token_conc', 'node'), 2],
+    ['config loading (keycloak): x Python', ops('config_keycloak', 'node') / ops('config_keycloak', 'python'), cpu('config_keycloak', 'python') / cpu('config_keycloak', 'node'), 2],
+    ['config loading (entraid): x Python', ops('config_entraid', 'node') / ops('config_entraid', 'python'), cpu('config_entraid', 'python') / cpu('config_entraid', 'node'), 2],
+    ['RS256 act JWT signing vs bare node:crypto', ops('act_sign', 'node') / ops('bare_rsa_sign', 'node'), cpu('bare_rsa_sign', 'node') / cpu('act_sign', 'node'), 0.95],
+    ['act JWT verification: x Python', ops('act_verify', 'node') / ops('act_verify', 'python'), cpu('act_verify', 'python') / cpu('act_verify', 'node'), 1.5],
+    ['act JWT sign + verify: x Python (no target)', ops('act_sign_verify', 'node') / ops('act_sign_verify', 'python'), cpu('act_sign_verify', 'python') / cpu('act_sign_verify', 'node'), 0],
   ];
   console.log('');
-  console.log(table(['target', 'measured', 'wanted', 'result'], targets.map(([n, v, want, w]) => [n, v.toFixed(2), w, want === 0 ? '-' : v >= want ? 'met' : 'MISSED'])));
+  console.log(
+    table(
+      ['target', 'wall-clock ratio', 'CPU-time ratio', 'wanted', 'result'],
+      targets.map(([n, wall, cpuRatio, want]) => [
+        n,
+        wall.toFixed(2),
+        cpuRatio.toFixed(2),
+        want === 0 ? '-' : `>= ${want}`,
+        want === 0 ? '-' : wall >= want ? 'met' : cpuRatio >= want ? 'met on CPU time only' : 'MISSED',
+      ]),
+    ),
+  );
+  console.log('\nwall-clock ratio: ops/s; CPU-time ratio: CPU time per operation of the client process (all threads), which outside load does not skew.');
   console.log(`\nload average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (other processes on the machine lower both sides' wall-clock figures)`);
 }
 

@@ -90,8 +90,9 @@ async function executeTask(token: TokenResponse, task: string, parameters: Recor
         await response.body?.cancel();
         return { apiStatus: response.status };
       }
-      const report = (await response.json()) as { quarter: string; revenue: number; expenses: number };
-      return { apiStatus: 200, quarter: report.quarter, net_income: report.revenue - report.expenses };
+      const report = (await response.json()) as { quarter: string; revenue: number; expenses: number; agent?: string; human?: string };
+      // api_saw: the identities the API verified (IAM ids), agent and human.
+      return { apiStatus: 200, quarter: report.quarter, net_income: report.revenue - report.expenses, api_saw: { agent: report.agent, human: report.human } };
     }
     case 'create-transaction': {
       const response = await client.callApi({

@@ -81,6 +81,10 @@ app.post('/login', (_req: Request, res: Response) => {
   res.set('set-cookie', cookies.issue(DEMO_USER)).json({ loggedIn: true, userId: DEMO_USER.id });
 });
 
+app.get('/login', (_req: Request, res: Response) => {
+  res.json({ login: 'POST /login logs in the demo user (a real app redirects to its IAM here)' });
+});
+
 app.post('/logout', (_req: Request, res: Response) => {
   res.set('set-cookie', cookies.clear()).json({ loggedIn: false });
 });

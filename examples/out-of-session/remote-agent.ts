@@ -64,13 +64,15 @@ app.post(new URL(agentEndpoint).pathname, async (req: Request, res: Response, ne
 
     // 6. Perform the agent task with the token (Step 9)
     const response = await client.callApi({ method: 'GET', apiUrl, tokenResponse: token, params: { quarter: 'Q4' } });
-    const report = response.status === 200 ? ((await response.json()) as { quarter: string; revenue: number; expenses: number }) : undefined;
+    const report =
+      response.status === 200 ? ((await response.json()) as { quarter: string; revenue: number; expenses: number; agent?: string; human?: string }) : undefined;
     if (!report) await response.body?.cancel();
     res.json({
       status: response.status === 200 ? 'success' : 'api_error',
       message: response.status === 200 ? 'Agent task completed' : 'API call failed',
       api_status: response.status,
-      ...(report ? { report: { quarter: report.quarter, net_income: report.revenue - report.expenses } } : {}),
+      // What the API verified: the agent (token subject/client) and the human (act), as IAM ids.
+      ...(report ? { report: { quarter: report.quarter, net_income: report.revenue - report.expenses }, api_saw: { agent: report.agent, human: report.human } } : {}),
     });
   } catch (error) {
     next(error);

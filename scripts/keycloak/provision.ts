@@ -301,10 +301,18 @@ function startProcess(java: string): number {
   return child.pid;
 }
 
+/** The pid of the pid file, if that process is still our Keycloak (a stale pid may belong to anything now). */
 function readPid(): number | undefined {
   if (!existsSync(paths.pidFile)) return undefined;
   const pid = Number(readFileSync(paths.pidFile, 'utf8').trim());
-  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (!cmdline.includes(paths.home)) return undefined;
+  } catch {
+    return undefined; // gone
+  }
+  return pid;
 }
 
 function isAlive(pid: number): boolean {

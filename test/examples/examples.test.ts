@@ -292,6 +292,9 @@ for (const vendor of VENDORS) {
 
       const health = await fetch(`${expressApp.url}/health`, { dispatcher: client });
       expect(await health.json()).toEqual({ status: 'healthy', config_loaded: true });
+      const ready = await fetch(`${expressApp.url}/ready`, { dispatcher: client });
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({ ready: true });
     });
 
     it('Fastify agent service: bearer-guarded task -> token -> finance API', async () => {
@@ -310,7 +313,12 @@ for (const vendor of VENDORS) {
       const headers = { ...json, authorization: `Bearer ${SERVICE_TOKEN}` };
       const report = await fetch(`${fastifyService.url}/api/agent/task`, { method: 'POST', headers, body, dispatcher: client });
       expect(report.status).toBe(200);
-      expect(await report.json()).toEqual({ status: 'success', task: 'finance-report', result: { apiStatus: 200, quarter: 'Q4', net_income: 420_000 } });
+      // The API verified both subjects: the agent (the token's client) and the human (act / X-Act-Assertion).
+      expect(await report.json()).toEqual({
+        status: 'success',
+        task: 'finance-report',
+        result: { apiStatus: 200, quarter: 'Q4', net_income: 420_000, api_saw: { agent: 'finance-agent', human: USER.id } },
+      });
 
       const transaction = await fetch(`${fastifyService.url}/api/agent/task`, {
         method: 'POST',
@@ -329,6 +337,8 @@ for (const vendor of VENDORS) {
       const { code, stdout, stderr } = await runScript('examples/out-of-session/application.ts', env);
       expect(code, stdout + stderr).toBe(0);
       expect(stdout).toContain('Agent task completed: {"status":"success","message":"Agent task completed","api_status":200');
+      // The API verified both subjects: the agent and the human the application signed for.
+      expect(stdout).toContain(`"api_saw":{"agent":"finance-agent","human":"${USER.id}"}`);
       expectNoSecrets(stdout + stderr, iam);
 
       // A forged JWT is refused with 401, a missing one with 400.
