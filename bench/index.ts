@@ -93,6 +93,45 @@ async function tokenRequests(f: BenchFixtures, settings: ReturnType<typeof setti
   }
 }
 
+interface ColdBurst {
+  name: string;
+  wallMs: number;
+  cpuMs: number;
+}
+
+/**
+ * 50 concurrent first calls on a fresh connection pool (a process that just
+ * started, or a burst after keep-alive connections expired): every call opens
+ * a TLS connection, so this measures connection set-up.
+ */
+async function coldBursts(f: BenchFixtures, callers = 50): Promise<ColdBurst[]> {
+  const time = async (name: string, op: () => Promise<unknown>): Promise<ColdBurst> => {
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    await Promise.all(Array.from({ length: callers }, op));
+    const used = process.cpuUsage(cpu);
+    return { name, wallMs: performance.now() - started, cpuMs: (used.user + used.system) / 1000 };
+  };
+  const results: ColdBurst[] = [];
+  for (let round = 0; round < 2; round++) {
+    const agent = new Agent({ keepAliveTimeout: 10_000, connections: 128, connect: { ca: [f.caCert] } });
+    results.push(
+      await time('bare undici POST, fresh Agent (CA only)', async () => {
+        const res = await request(f.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials', dispatcher: agent });
+        await res.body.json();
+      }),
+    );
+    await agent.close();
+    // A CA text no other adapter used yet gets a fresh pool (pools are shared per trust configuration).
+    const adapter = new KeycloakAdapter(
+      { vendor: 'keycloak', tokenUrl: f.tokenUrl, clientId: AGENT_ID, clientSecret: CLIENT_SECRET },
+      { ca: `${f.caCert}${'\n'.repeat(round + 1)}` },
+    );
+    results.push(await time('requestToken, fresh adapter (ca option)', () => adapter.requestToken({ agentId: AGENT_ID, act: ACT, scope: SCOPE })));
+  }
+  return results;
+}
+
 async function verification(f: BenchFixtures, settings: ReturnType<typeof settingsFromArgs>): Promise<Comparison[]> {
   const verifier = createDualSubjectVerifier({
     vendor: 'keycloak',
@@ -157,11 +196,13 @@ async function main(): Promise<void> {
   const loads = loadCheck();
   const f = await createBenchFixtures();
   const results: Comparison[] = [];
+  let bursts: ColdBurst[] = [];
   try {
     results.push(await actJwt(f, settings));
     results.push(...(await tokenRequests(f, settings, 1)));
     results.push(...(await tokenRequests(f, settings, 50)));
     results.push(...(await verification(f, settings)));
+    bursts = await coldBursts(f);
   } finally {
     await f.cleanup();
   }
@@ -184,6 +225,8 @@ async function main(): Promise<void> {
   console.log('\nratio = dual-auth ops/s / baseline ops/s (wall clock); CPU ratio = baseline CPU per op / dual-auth CPU per op (this process, all threads).');
   console.log('baselines: jose SignJWT + jwtVerify; undici.request POST with the same Agent settings and a same-size form (and the same with a jose HS256 assertion signed per call); jose jwtVerify.');
   console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log('\ncold start: 50 concurrent first calls on a fresh connection pool (two runs each):');
+  console.log(table(['calls', 'wall ms', 'CPU ms (this process)'], bursts.map((b) => [b.name, b.wallMs, b.cpuMs])));
   console.log('\nimport of the package entry (fresh process):');
   console.log(
     table(

@@ -31,6 +31,7 @@ import {
   TokenRequestError,
   UserSession,
   getConfig,
+  humanIdForLogging, // logs an IAM id as is, an email-like id as a pseudonym
   type Act,
   type TokenResponse,
 } from '../../src/index.js';
@@ -127,7 +128,7 @@ app.post('/api/agent/analyze-finances', async (req: Request, res: Response, next
   try {
     // 2. Extract human identity; log with the IAM identifier (not PII)
     const act = actFor(user);
-    logger.info({ event: 'agent_task_start', human_id: act.sub }, 'Finance analysis requested');
+    logger.info({ event: 'agent_task_start', human_id: humanIdForLogging(act.sub) }, 'Finance analysis requested');
 
     // 3. Get a token
     const token = await requestToken(act, ['finance.read']);
@@ -148,7 +149,7 @@ app.post('/api/agent/analyze-finances', async (req: Request, res: Response, next
       total_liabilities: sum(data.liabilities),
       net_worth: sum(data.assets) - sum(data.liabilities),
     };
-    logger.info({ event: 'agent_task_complete', human_id: act.sub }, 'Finance analysis completed');
+    logger.info({ event: 'agent_task_complete', human_id: humanIdForLogging(act.sub) }, 'Finance analysis completed');
     res.json(analysis);
   } catch (error) {
     next(error);

@@ -4,7 +4,7 @@
  * configuration loader.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { delimiter, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 
 import { DualAuthError } from '../errors.js';
@@ -26,7 +26,14 @@ export function loadEnvironment(options: EnvOptions, io: CliIo): Record<string, 
     return { ...io.env };
   }
   const fromFile = parseEnv(readFileSync(path, 'utf8')) as Record<string, string>;
-  return { ...fromFile, ...definedOnly(io.env) };
+  const merged: Record<string, string | undefined> = { ...fromFile, ...definedOnly(io.env) };
+  // A CA named in .env must be trusted even when the shell sets its own NODE_EXTRA_CA_CERTS
+  // (many machines point it at the system bundle): keep both, loadCa reads each.
+  const fileCa = fromFile.NODE_EXTRA_CA_CERTS;
+  if (fileCa && io.env.NODE_EXTRA_CA_CERTS && fileCa !== io.env.NODE_EXTRA_CA_CERTS) {
+    merged.NODE_EXTRA_CA_CERTS = [io.env.NODE_EXTRA_CA_CERTS, fileCa].join(delimiter);
+  }
+  return merged;
 }
 
 function definedOnly(env: Record<string, string | undefined>): Record<string, string> {
@@ -36,16 +43,20 @@ function definedOnly(env: Record<string, string | undefined>): Record<string, st
 }
 
 /**
- * The CA to trust: --ca, else the file NODE_EXTRA_CA_CERTS names. Node reads
+ * The CAs to trust: --ca and the file(s) NODE_EXTRA_CA_CERTS names. Node reads
  * NODE_EXTRA_CA_CERTS only at start-up, so a value from .env is applied here.
  */
 export function loadCa(caPath: string | undefined, env: Record<string, string | undefined>, io: CliIo): string | undefined {
-  const path = caPath ?? env.NODE_EXTRA_CA_CERTS;
-  if (!path) return undefined;
-  const full = resolve(io.cwd, path);
-  try {
-    return readFileSync(full, 'utf8');
-  } catch (cause) {
-    throw new DualAuthError(`The CA file ${full} cannot be read`, 'ERR_CONFIGURATION', { cause });
-  }
+  const paths = [caPath, ...(env.NODE_EXTRA_CA_CERTS ?? '').split(delimiter)].filter((path): path is string => Boolean(path));
+  if (paths.length === 0) return undefined;
+  return [...new Set(paths)]
+    .map((path) => {
+      const full = resolve(io.cwd, path);
+      try {
+        return readFileSync(full, 'utf8');
+      } catch (cause) {
+        throw new DualAuthError(`The CA file ${full} cannot be read`, 'ERR_CONFIGURATION', { cause });
+      }
+    })
+    .join('\n');
 }

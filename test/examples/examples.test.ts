@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Agent, fetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HybridSender } from '../../src/index.js';
 import { createDevCertificates, type DevCertificates } from '../../src/local-iam/certificates.js';
 import { startLocalIam, type LocalIam, type LocalIamVendor } from '../../src/local-iam/index.js';
 
@@ -332,7 +333,7 @@ for (const vendor of VENDORS) {
       expect(invalid.status).toBe(400);
     });
 
-    it('out-of-session pair: application signs and POSTs the act JWT, remote agent verifies and calls the API', async () => {
+    it('out-of-session pair: application signs and POSTs the act JWT, remote agent verifies it (signature, audience, replay) and calls the API', async () => {
       expect(remoteAgent.url).toBe(new URL(agentEndpoint).origin);
       const { code, stdout, stderr } = await runScript('examples/out-of-session/application.ts', env);
       expect(code, stdout + stderr).toBe(0);
@@ -348,6 +349,22 @@ for (const vendor of VENDORS) {
       expect(await forged.json()).toMatchObject({ code: 'ERR_ACT_INVALID' });
       const missing = await fetch(agentEndpoint, { method: 'POST', headers: json, body: '{}', dispatcher: client });
       expect(missing.status).toBe(400);
+
+      // One act JWT, sent twice: the agent's replay cache refuses the second.
+      const sender = new HybridSender({ privateKeyPem: iam.app.privateKeyPath });
+      const actJwt = await sender.prepareOutOfSessionAct({ act: { sub: USER.id }, agentEndpoint, ttlSeconds: 60 });
+      const body = JSON.stringify({ act_jwt: actJwt });
+      const first = await fetch(agentEndpoint, { method: 'POST', headers: json, body, dispatcher: client });
+      expect(first.status).toBe(200);
+      const replayed = await fetch(agentEndpoint, { method: 'POST', headers: json, body, dispatcher: client });
+      expect(replayed.status).toBe(401);
+      expect(await replayed.json()).toEqual({ error: 'JWT verification failed: Act JWT replay detected', code: 'ERR_ACT_REPLAY' });
+
+      // A JWT signed for another agent is refused.
+      const elsewhere = await sender.prepareOutOfSessionAct({ act: { sub: USER.id }, agentEndpoint: 'https://other-agent.example/invoke', ttlSeconds: 60 });
+      const wrongAudience = await fetch(agentEndpoint, { method: 'POST', headers: json, body: JSON.stringify({ act_jwt: elsewhere }), dispatcher: client });
+      expect(wrongAudience.status).toBe(401);
+      expect(await wrongAudience.json()).toMatchObject({ code: 'ERR_ACT_AUDIENCE' });
     });
   });
 }
