@@ -27,7 +27,9 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "dual-auth==$WANT"
+# The reference's own dependencies pinned to the versions the interop suite was
+# written against (error class names such as PyJWT's are part of what it compares).
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -c scripts/interop/constraints.txt "dual-auth==$WANT"
 
 have_version || { echo "dual-auth==$WANT did not install into $VENV" >&2; exit 1; }
 "$VENV/bin/python" -c "import dual_auth, jwt, requests, cryptography; print('dual-auth', dual_auth.__version__ if hasattr(dual_auth, '__version__') else '$WANT', '| PyJWT', jwt.__version__, '| requests', requests.__version__, '| cryptography', cryptography.__version__)"

@@ -13,7 +13,7 @@ export abstract class ClientAssertionAdapter extends BaseAdapter {
   private readonly signAssertion: AssertionSigner;
 
   protected constructor(config: AdapterConfigInput, options: AssertionAdapterOptions, profile: VendorProfile) {
-    super(config, options, profile);
+    super(config, options, profile, !options.privateKeyJwt);
     this.signAssertion = createAssertionSigner(this.clientSecret, options.privateKeyJwt);
   }
 

@@ -50,9 +50,16 @@ export abstract class BaseAdapter {
   protected readonly settings: NormalisedAdapterConfig;
   readonly #clientSecret: string;
 
-  protected constructor(config: AdapterConfigInput, options: AdapterOptions, protected readonly profile: VendorProfile) {
+  protected constructor(
+    config: AdapterConfigInput,
+    options: AdapterOptions,
+    protected readonly profile: VendorProfile,
+    /** False when the client authenticates with a private key instead (private_key_jwt). */
+    requireClientSecret = true,
+  ) {
     const settings = normaliseAdapterConfig(config);
-    const missing = (['tokenUrl', 'clientId', 'clientSecret'] as const)
+    const required = requireClientSecret ? (['tokenUrl', 'clientId', 'clientSecret'] as const) : (['tokenUrl', 'clientId'] as const);
+    const missing = required
       .filter((field) => settings[field] === undefined)
       .map((field) => ({ tokenUrl: 'token_url', clientId: 'client_id', clientSecret: 'client_secret' })[field]);
     this.logger = toLogger(options.logger);
@@ -67,7 +74,7 @@ export abstract class BaseAdapter {
     this.settings = settings;
     this.tokenUrl = settings.tokenUrl!;
     this.clientId = settings.clientId!;
-    this.#clientSecret = settings.clientSecret!;
+    this.#clientSecret = settings.clientSecret ?? '';
     this.audience = settings.audience;
     this.http = options.httpClient ?? new HttpClient(options);
   }

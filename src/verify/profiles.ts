@@ -50,9 +50,10 @@ const keycloak: VendorProfile = {
 
 const auth0: VendorProfile = {
   vendor: 'auth0',
-  // Client-credentials tokens: sub = "<client id>@clients", azp = client id.
+  // Client-credentials tokens: sub = "<client id>@clients", azp = client id;
+  // the RFC 9068 token profile names the client in `client_id` instead.
   agentId: (c) => {
-    const azp = str(c.azp);
+    const azp = str(c.azp) ?? str(c.client_id);
     if (azp) return azp;
     const sub = str(c.sub);
     return sub?.endsWith('@clients') ? str(sub.slice(0, -'@clients'.length)) : undefined;

@@ -91,6 +91,12 @@ export interface VerifyOptions {
    */
   bindAgentToken?: boolean;
 
+  /**
+   * The claim that carries the human (default 'act'). Auth0 refuses to let an Action set
+   * `act`, so an Auth0 API reads a namespaced claim, e.g. 'https://api.example.com/act'.
+   */
+  actClaim?: string;
+
   /** The agent must hold every one of these roles. */
   requiredRoles?: string[];
   /** The token must grant every one of these scopes. */

@@ -62,6 +62,8 @@ function buildVerifier(options: VerifyOptions, shareRemote: boolean): DualSubjec
     : undefined;
   const policy = createPolicy(options);
   const logger = toLogger(options.logger);
+  // Auth0 Actions may not set `act` (a restricted claim): they set a namespaced one instead.
+  const actClaim = options.actClaim ?? 'act';
 
   const jwtOptions: JWTVerifyOptions = {
     algorithms,
@@ -102,7 +104,7 @@ function buildVerifier(options: VerifyOptions, shareRemote: boolean): DualSubjec
         human = verified.human;
         identity = { agent, human, claims, actAssertionClaims: verified.claims };
       } else {
-        human = humanFromAct(claims.act, 'ERR_TOKEN_NO_ACT', 'Access token');
+        human = humanFromAct(claims[actClaim], 'ERR_TOKEN_NO_ACT', 'Access token');
         identity = { agent, human, claims };
       }
       if (policy) await policy(agent, human, call?.request);

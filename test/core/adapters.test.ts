@@ -147,6 +147,9 @@ describe('Keycloak request', () => {
     expect(decodeJwt(assertion).header).toEqual({ alg: 'RS256', typ: 'JWT', kid: 'k1' });
     const { payload } = await jwtVerify(assertion, createPublicKey(keys.privateKey), { algorithms: ['RS256'] });
     expect(payload.act).toEqual(ACT);
+    // With a private key, no client secret is needed (Auth0 hides it once Private Key JWT is on).
+    expect(() => new Auth0Adapter({ tokenUrl: server.url('/oauth/token'), clientId: 'a', audience: 'x' }, { privateKeyJwt: { privateKey: privateKeyPath } })).not.toThrow();
+    expect(thrown(() => new Auth0Adapter({ tokenUrl: server.url('/oauth/token'), clientId: 'a', audience: 'x' })).message).toBe('Missing required configuration: client_secret');
   });
 });
 

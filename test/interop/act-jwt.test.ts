@@ -118,6 +118,22 @@ describe('act JWT: Python HybridSender signs, we verify', () => {
   });
 });
 
+describe('out-of-session end to end: a Python application, a TypeScript agent', () => {
+  it('the act the Python app signed reaches the IAM in our client assertion, unchanged', async () => {
+    const ep = server.endpoint({ status: 200, json: { access_token: 'agent-token' } });
+    const [signed] = await runPython<string>([{ op: 'sign_act', private_key_path: keys.privatePkcs8, act: ACT, agent_endpoint: ENDPOINT }], { env: pyEnv });
+    const adapter = new KeycloakAdapter({ vendor: 'keycloak', tokenUrl: `${ep.base}${TOKEN_PATHS.keycloak}`, clientId: AGENT_ID, clientSecret: 'e2e-secret' }, { ca: server.caCert });
+    const agent = new OutOfSessionTokenRequest({ adapter, appPublicKeyPath: keys.publicSpki });
+    const act = await agent.receiveAndVerifyActJwt({ actJwt: ok(signed), expectedAudience: ENDPOINT });
+    const token = await agent.requestToken({ agentId: AGENT_ID, act, scope: ['finance.read'] });
+    expect(token.accessToken).toBe('agent-token');
+    const [req] = ep.take();
+    const assertion = decodeJwt(req!.form.client_assertion!);
+    expect(assertion.act).toEqual(ACT);
+    expect(assertion.sub).toBe(AGENT_ID);
+  });
+});
+
 describe('act JWT: we sign, Python verifies', () => {
   it('Python accepts our JWT and returns the same act; header and claims have the Python shape', async () => {
     const sender = new HybridSender({ privateKeyPem: keys.privatePkcs8 });

@@ -90,6 +90,16 @@ describe('verifyDualSubjectToken: accepted tokens', () => {
     expect(identity.human).toEqual({ id: 'auth0|u1' });
   });
 
+  it('auth0: RFC 9068 client_id and a namespaced act claim (actClaim)', async () => {
+    const t = now();
+    const claim = 'https://api.example.com/act';
+    const token = await sign({ iss: issuer, aud: AUDIENCE, sub: 'abc123@clients', client_id: 'abc123', iat: t, exp: t + 60, [claim]: { sub: 'auth0|u2' } }, key);
+    const identity = await verifyDualSubjectToken(token, options({ vendor: 'auth0', actClaim: claim }));
+    expect(identity.agent.id).toBe('abc123');
+    expect(identity.human).toEqual({ id: 'auth0|u2' });
+    await expect(verifyDualSubjectToken(token, options({ vendor: 'auth0' }))).rejects.toMatchObject({ code: 'ERR_TOKEN_NO_ACT' });
+  });
+
   it('okta: cid, scp array', async () => {
     const t = now();
     const token = await sign({ iss: issuer, aud: AUDIENCE, sub: '0oa1', cid: '0oa1', scp: ['finance.read', 'finance.write'], iat: t, exp: t + 60, act: { sub: '00u9', oid: 'x' } }, key);
