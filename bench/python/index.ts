@@ -74,7 +74,7 @@ async function runPythonRound(f: BenchFixtures, seconds: number): Promise<Record
 }
 
 /** Our side of every operation, as named in bench.py. */
-async function nodeOperations(f: BenchFixtures): Promise<Record<string, { op: () => unknown; concurrency?: number }>> {
+async function nodeOperations(f: BenchFixtures): Promise<Record<string, { op: () => unknown; concurrency?: number; setup?: () => void }>> {
   const sender = new HybridSender({ privateKeyPem: f.appPrivatePath });
   const adapter = new KeycloakAdapter({ vendor: 'keycloak', tokenUrl: f.tokenUrl, clientId: AGENT_ID, clientSecret: CLIENT_SECRET }, { ca: f.caCert });
   const newReceiver = () => new OutOfSessionTokenRequest({ adapter, appPublicKeyPath: f.appPublicPath });
@@ -86,10 +86,8 @@ async function nodeOperations(f: BenchFixtures): Promise<Record<string, { op: ()
   const signingInput = Buffer.alloc(330, 'x');
   const [h, p, s] = pool[0]!.split('.') as [string, string, string];
   const envs = configEnvs(f);
-  const withEnv = (env: Record<string, string>) => () => {
-    Object.assign(process.env, env);
-    return getConfig();
-  };
+  // As bench.py: the environment is set once, then getConfig() reads it.
+  const withEnv = (env: Record<string, string>) => ({ setup: () => Object.assign(process.env, env), op: () => getConfig() });
   return {
     act_sign_verify: {
       op: async () => {
@@ -117,8 +115,8 @@ async function nodeOperations(f: BenchFixtures): Promise<Record<string, { op: ()
     },
     token_seq: { op: () => adapter.requestToken({ agentId: AGENT_ID, act: ACT, scope: SCOPE }) },
     token_conc: { op: () => adapter.requestToken({ agentId: AGENT_ID, act: ACT, scope: SCOPE }), concurrency: CONCURRENCY },
-    config_keycloak: { op: withEnv(envs.keycloak!) },
-    config_entraid: { op: withEnv(envs.entraid!) },
+    config_keycloak: withEnv(envs.keycloak!),
+    config_entraid: withEnv(envs.entraid!),
   };
 }
 
@@ -156,7 +154,8 @@ async function main(): Promise<void> {
         const row = rows.get(name) ?? rows.set(name, { name, python: [], node: [] }).get(name)!;
         row.python.push({ opsPerSec: r.ops_per_sec, cpuUsPerOp: r.cpu_us_per_op });
       }
-      for (const [name, { op, concurrency }] of Object.entries(ops)) {
+      for (const [name, { op, concurrency, setup }] of Object.entries(ops)) {
+        setup?.();
         await rate(op, { ms: Math.min(500, seconds * 500), concurrency }); // warm-up (JIT, keep-alive connections)
         rows.get(name)!.node.push(await rate(op, { ms: seconds * 1000, concurrency }));
       }

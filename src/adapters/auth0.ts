@@ -7,7 +7,7 @@ import type { AdapterConfigInput } from './config-input.js';
 const AUTH0: VendorProfile = {
   name: 'Auth0',
   defaultExpiresIn: 86400,
-  sendAccept: true,
+  accept: 'application/json',
   statusMessages: {
     400: 'Bad request to Auth0 - check client assertion or audience',
     401: 'Authentication failed - check client credentials',

@@ -32,8 +32,8 @@ export interface VendorProfile {
   /** As in messages: 'Keycloak', 'Auth0', 'Okta', 'EntraID'. */
   name: string;
   defaultExpiresIn: number;
-  /** Send `Accept: application/json` (EntraID's reference does not). */
-  sendAccept: boolean;
+  /** The Accept header: the reference sends application/json, except for EntraID (requests' default, *\/\*). */
+  accept: string;
   statusMessages: Partial<Record<number, string>>;
   otherStatusMessage(status: number, iamError: string): string;
   networkMessage(errorClass: string): string;
@@ -142,8 +142,7 @@ export abstract class BaseAdapter {
 
   /** POSTs the form; returns the 200 body or throws the vendor's TokenRequestError. */
   private async post(form: Record<string, string>, signal: AbortSignal | undefined): Promise<Buffer> {
-    const headers: Record<string, string> = { 'content-type': FORM_CONTENT_TYPE };
-    if (this.profile.sendAccept) headers.accept = 'application/json';
+    const headers: Record<string, string> = { 'content-type': FORM_CONTENT_TYPE, accept: this.profile.accept };
     let answer;
     try {
       answer = await this.http.request(this.tokenUrl, { method: 'POST', headers, body: encodeForm(form), signal });

@@ -12,7 +12,7 @@ import type { TokenResponseInit } from './token-response.js';
 const ENTRAID: VendorProfile = {
   name: 'EntraID',
   defaultExpiresIn: 3599,
-  sendAccept: false,
+  accept: '*/*',
   statusMessages: {
     400: 'Bad request - check credentials',
     401: 'Authentication failed',

@@ -6,7 +6,7 @@ import type { AdapterConfigInput } from './config-input.js';
 const KEYCLOAK: VendorProfile = {
   name: 'Keycloak',
   defaultExpiresIn: 3600,
-  sendAccept: true,
+  accept: 'application/json',
   statusMessages: {
     400: 'Bad request to Keycloak - check client assertion format',
     401: 'Authentication failed - check client credentials',

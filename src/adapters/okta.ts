@@ -7,7 +7,7 @@ import type { AdapterConfigInput } from './config-input.js';
 const OKTA: VendorProfile = {
   name: 'Okta',
   defaultExpiresIn: 3600,
-  sendAccept: true,
+  accept: 'application/json',
   statusMessages: {
     400: 'Bad request to Okta - check client assertion or scope',
     401: 'Authentication failed - check client credentials',

@@ -14,13 +14,15 @@ export function validateHttpsUrl(url: string, fieldName: string): void {
 }
 
 export function validateUrlFormat(url: string, fieldName: string, logger: Logger): void {
+  // WHATWG URL would read 'https:///path' as host 'path'; Python's urlparse (and we) see no host.
+  const authority = url.slice(url.indexOf('://') + 3).split(/[/?#]/)[0] ?? '';
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     throw new ConfigurationError(`${fieldName} missing hostname`);
   }
-  if (!parsed.host) throw new ConfigurationError(`${fieldName} missing hostname`);
+  if (!authority || !parsed.host) throw new ConfigurationError(`${fieldName} missing hostname`);
   if (parsed.hostname === 'localhost' || parsed.hostname.startsWith('127.')) {
     logger.warn({ event: 'config_localhost_url', field: fieldName }, `${fieldName} uses localhost. This should only be used in development.`);
   }

@@ -98,6 +98,10 @@ export class OutOfSessionTokenRequest {
       throw this.mapVerifyError(error);
     }
 
+    // As PyJWT: an act JWT issued in the future is not valid yet.
+    if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + this.clockTolerance) {
+      throw this.fail('Act JWT invalid: ImmatureSignatureError', 'ERR_ACT_INVALID', 'jwt_invalid');
+    }
     const jti = payload.jti as string;
     let fresh: boolean;
     try {
@@ -129,6 +133,7 @@ export class OutOfSessionTokenRequest {
       if (error.claim === 'aud') return this.fail('Act JWT invalid audience', 'ERR_ACT_AUDIENCE', 'jwt_invalid_audience');
       if (error.claim === 'iss') return this.fail('Act JWT invalid: InvalidIssuerError', 'ERR_ACT_ISSUER', 'jwt_invalid');
       if (error.claim === 'nbf') return this.fail('Act JWT invalid: ImmatureSignatureError', 'ERR_ACT_INVALID', 'jwt_invalid');
+      if (error.claim === 'iat') return this.fail('Act JWT invalid: InvalidIssuedAtError', 'ERR_ACT_INVALID', 'jwt_invalid');
       return this.fail('Act JWT invalid: InvalidTokenError', 'ERR_ACT_INVALID', 'jwt_invalid');
     }
     if (error instanceof joseErrors.JWSSignatureVerificationFailed || error instanceof joseErrors.JWKSNoMatchingKey) {

@@ -199,7 +199,7 @@ describe('EntraID request', () => {
     server.handle(issueToken());
     const token = await entraid().requestToken({ agentId: 'entra-agent', act: { ...ACT, oid: 'oid-1' }, scope: ['ignored'] });
     const { request, fields } = lastRequest();
-    expect(request.headers.accept).toBeUndefined();
+    expect(request.headers.accept).toBe('*/*'); // requests' default: the reference sets none
     expect(fields).toEqual([
       ['grant_type', 'client_credentials'],
       ['client_id', 'entra-agent'],

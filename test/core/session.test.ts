@@ -164,6 +164,7 @@ describe('OutOfSessionTokenRequest.receiveAndVerifyActJwt', () => {
       'Act JWT signature invalid',
       'ERR_ACT_SIGNATURE',
     ],
+    ['issued in the future', () => signed({ iat: Math.floor(Date.now() / 1000) + 600 }), 'Act JWT invalid: ImmatureSignatureError', 'ERR_ACT_INVALID'],
     ['garbage', async () => 'not.a.jwt', 'Act JWT invalid: DecodeError', 'ERR_ACT_INVALID'],
     ['a 1 MB token', async () => 'a'.repeat(1024 * 1024), 'Act JWT invalid: DecodeError', 'ERR_ACT_INVALID'],
     ['not a string', async () => ({}) as never, 'Act JWT invalid: DecodeError', 'ERR_ACT_INVALID'],

@@ -82,6 +82,8 @@ function badCases(): Case[] {
     { name: 'token URL without scheme', env: { ...e.okta!, OKTA_TOKEN_URL: 'dev-1.okta.example.com/oauth2/aus1/v1/token' } },
     { name: 'unknown vendor (env)', env: { ...e.keycloak!, DUAL_AUTH_VENDOR: 'PingFed' } },
     { name: 'unknown vendor (argument)', env: e.keycloak!, vendor: 'cognito' },
+    { name: 'DUAL_AUTH_VENDOR set but empty', env: { ...e.keycloak!, DUAL_AUTH_VENDOR: '' } },
+    { name: 'DUAL_AUTH_VENDOR only spaces', env: { ...e.keycloak!, DUAL_AUTH_VENDOR: '   ' } },
     { name: 'unknown backend (env)', env: { ...e.keycloak!, DUAL_AUTH_SECRETS_BACKEND: 'Consul' } },
     { name: 'unknown backend (argument)', env: e.keycloak!, secretsBackend: 'etcd' },
     { name: 'missing key file', env: { ...e.entraid!, APP_PRIVATE_KEY_PATH: join(keys.dir, 'missing-key.pem') } },
