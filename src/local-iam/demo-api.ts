@@ -13,6 +13,7 @@ import { humanIdForLogging } from '../session/act.js';
 import { bearerErrorResponse, createDualSubjectVerifier, type DualSubjectIdentity } from '../verify/index.js';
 import { headerValue, bearerToken } from '../verify/bearer.js';
 import type { DevCertificates } from './certificates.js';
+import type { LocalIam } from './index.js';
 import { AGENT_ROLE, type LocalIamVendor } from './profiles.js';
 import { loadOptional } from './optional.js';
 
@@ -32,6 +33,21 @@ export interface DemoApiOptions {
   host?: string;
   port?: number;
   logger?: LoggerLike;
+}
+
+/** The demo API options that trust a running local IAM (same CA, its issuer, audience, JWKS and app key). */
+export function demoApiOptionsFor(
+  iam: Pick<LocalIam, 'vendor' | 'issuer' | 'apiAudience' | 'jwksUri' | 'app'>,
+  certificates: DevCertificates,
+): DemoApiOptions {
+  return {
+    vendor: iam.vendor,
+    issuer: iam.issuer,
+    audience: iam.apiAudience,
+    jwksUri: iam.jwksUri,
+    certificates,
+    actAssertionKey: iam.app.publicKeyPem,
+  };
 }
 
 export interface DemoApi {

@@ -24,7 +24,7 @@ export { LOCAL_IAM_VENDORS, isLocalIamVendor, API_SCOPES, AGENT_GRANTED_SCOPES, 
 export { createDevCertificates } from './certificates.js';
 export type { DevCertificates, DevCertificateOptions } from './certificates.js';
 export { generateRsaPemKeyPair, writePrivateKeyFile } from './keys.js';
-export { startDemoApi } from './demo-api.js';
+export { demoApiOptionsFor, startDemoApi } from './demo-api.js';
 export type { DemoApi, DemoApiOptions } from './demo-api.js';
 
 export interface LocalIamOptions {

@@ -142,10 +142,11 @@ function checkPublicJwk(jwk: JWK): void {
   if ('d' in jwk || 'p' in jwk || 'q' in jwk) throw new ConfigurationError('JWK must be a public key, not a private key');
 }
 
-function untilAborted<T>(pending: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+/** Settles with `pending`, or rejects as soon as `signal` aborts (with `abortError()`, default the signal's reason). */
+export function untilAborted<T>(pending: Promise<T>, signal: AbortSignal, abortError: () => unknown = () => signal.reason): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortError());
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
+    const onAbort = (): void => reject(abortError());
     signal.addEventListener('abort', onAbort, { once: true });
     pending.then(
       (value) => {

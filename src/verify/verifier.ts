@@ -14,7 +14,7 @@ import { toLogger } from '../logging.js';
 import { createActAssertionVerifier, MAX_JWT_LENGTH, type ActAssertionVerifier } from './act-assertion.js';
 import { mapVerifyError } from './errors.js';
 import { agentFromClaims, humanFromAct } from './identity.js';
-import { createLocalKeys, createRemoteKeys, resolveAlgorithms, type KeySource } from './keys.js';
+import { createLocalKeys, createRemoteKeys, resolveAlgorithms, untilAborted, type KeySource } from './keys.js';
 import { createPolicy } from './policy.js';
 import { getProfile } from './profiles.js';
 import type { DualSubjectIdentity, DualSubjectVerifier, HumanIdentity, VerifyCallOptions, VerifyOptions } from './types.js';
@@ -88,7 +88,7 @@ function buildVerifier(options: VerifyOptions, shareRemote: boolean): DualSubjec
       let claims: JWTPayload;
       try {
         const pending = verifyJwt(token, key, jwtOptions);
-        ({ payload: claims } = await (signal ? raceAbort(pending, signal) : pending));
+        ({ payload: claims } = await (signal ? untilAborted(pending, signal, abortedError) : pending));
       } catch (error) {
         throw mapVerifyError(error, 'token');
       }
@@ -155,22 +155,7 @@ function sharedRemoteKeys(remote: Parameters<typeof createRemoteKeys>[0]): JWTVe
   return set;
 }
 
-function raceAbort<T>(pending: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new DualAuthError('Verification aborted', 'ERR_ABORTED'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    pending.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
+const abortedError = (): DualAuthError => new DualAuthError('Verification aborted', 'ERR_ABORTED');
 
 function nonEmptyStrings(value: unknown, name: string): string | string[] {
   if (typeof value === 'string' && value.length > 0) return value;

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createAdapter, getConfig, HttpClient, type TokenResponse } from '../../src/index.js';
 import { createDevCertificates, type DevCertificates } from '../../src/local-iam/certificates.js';
-import { generateRsaPemKeyPair, startDemoApi, startLocalIam, type DemoApi, type LocalIam, type LocalIamVendor } from '../../src/local-iam/index.js';
+import { demoApiOptionsFor, generateRsaPemKeyPair, startDemoApi, startLocalIam, type DemoApi, type LocalIam, type LocalIamVendor } from '../../src/local-iam/index.js';
 
 let certificates: DevCertificates;
 const cleanup: Array<() => Promise<void>> = [];
@@ -25,12 +25,7 @@ async function startPair(vendor: LocalIamVendor, options: { ttl?: number; clockT
   const iam = await startLocalIam({ vendor, certificates, ...(options.ttl ? { accessTokenTtlSeconds: options.ttl } : {}) });
   cleanup.push(() => iam.close());
   const api = await startDemoApi({
-    vendor,
-    issuer: iam.issuer,
-    audience: iam.apiAudience,
-    jwksUri: iam.jwksUri,
-    certificates,
-    actAssertionKey: iam.app.publicKeyPem,
+    ...demoApiOptionsFor(iam, certificates),
     ...(options.clockToleranceSeconds !== undefined ? { clockToleranceSeconds: options.clockToleranceSeconds } : {}),
   });
   cleanup.push(() => api.close());

@@ -8,7 +8,7 @@ import { writeFile, chmod } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
 import { createDevCertificates } from '../../local-iam/certificates.js';
-import { startDemoApi, startLocalIam, type LocalIamVendor } from '../../local-iam/index.js';
+import { demoApiOptionsFor, startDemoApi, startLocalIam, type LocalIamVendor } from '../../local-iam/index.js';
 import { Printer, type CliIo } from '../io.js';
 
 export interface DevIamOptions {
@@ -32,15 +32,7 @@ export async function startDevIam(options: DevIamOptions, io: CliIo): Promise<De
   const iam = await startLocalIam({ vendor, certificates, ...(options.port !== undefined ? { port: options.port } : {}) });
   let api;
   try {
-    api = await startDemoApi({
-      vendor,
-      issuer: iam.issuer,
-      audience: iam.apiAudience,
-      jwksUri: iam.jwksUri,
-      certificates,
-      actAssertionKey: iam.app.publicKeyPem,
-      ...(options.apiPort !== undefined ? { port: options.apiPort } : {}),
-    });
+    api = await startDemoApi({ ...demoApiOptionsFor(iam, certificates), ...(options.apiPort !== undefined ? { port: options.apiPort } : {}) });
   } catch (error) {
     await iam.close();
     throw error;

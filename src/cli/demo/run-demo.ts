@@ -18,7 +18,7 @@ import {
 import { DualAuthError } from '../../errors.js';
 import { HttpClient } from '../../index.js';
 import { createDevCertificates } from '../../local-iam/certificates.js';
-import { startDemoApi, startLocalIam, type DemoApi, type LocalIam, type LocalIamVendor } from '../../local-iam/index.js';
+import { demoApiOptionsFor, startDemoApi, startLocalIam, type DemoApi, type LocalIam, type LocalIamVendor } from '../../local-iam/index.js';
 import { Printer, type CliIo } from '../io.js';
 import { startRemoteAgent, type RemoteAgent, type RemoteAgentAnswer } from './remote-agent.js';
 
@@ -75,14 +75,7 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<DemoResu
     iam = await startLocalIam({ vendor, certificates });
     out.protect(iam.agent.clientSecret);
     step('Local IAM started (oidc-provider)', `issuer ${iam.issuer}`);
-    api = await startDemoApi({
-      vendor,
-      issuer: iam.issuer,
-      audience: iam.apiAudience,
-      jwksUri: iam.jwksUri,
-      certificates,
-      actAssertionKey: iam.app.publicKeyPem,
-    });
+    api = await startDemoApi(demoApiOptionsFor(iam, certificates));
     step('Demo API started', `${api.reportUrl} accepts only dual-subject tokens (aud ${iam.apiAudience})`);
 
     // The agent and the application read their configuration like any user would: getConfig().
