@@ -34,5 +34,13 @@ process.stdin.on('end', () => {
   server.listen(0, '127.0.0.1', () => {
     process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n');
   });
-  process.on('SIGTERM', () => server.close(() => process.exit(0)));
+  process.on('SIGTERM', () => {
+    server.closeAllConnections();
+    process.exit(0);
+  });
+  // Never outlive the benchmark: exit when orphaned (the parent crashed without stopping us).
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) process.exit(0);
+  }, 1000).unref();
 });

@@ -3,10 +3,10 @@
  * with the client secret (client_secret_jwt), as the reference. Optional: a
  * private key (private_key_jwt, RFC 7523), which Auth0 documents and every vendor accepts.
  */
-import { createPrivateKey, createSecretKey, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import type { KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { DualAuthError } from '../errors.js';
+import { signCompact } from '../jwt/compact.js';
+import { clientSecretKey, loadPrivateKey } from '../jwt/keys.js';
 import type { Act } from '../session/act.js';
 import { newJti, nowSeconds } from '../session/jti.js';
 
@@ -25,54 +25,18 @@ export interface PrivateKeyJwtOptions {
 export type AssertionSigner = (agentId: string, audience: string, act: Act) => Promise<string>;
 
 export function createAssertionSigner(clientSecret: string, privateKeyJwt?: PrivateKeyJwtOptions): AssertionSigner {
-  const key = privateKeyJwt ? loadPrivateKey(privateKeyJwt.privateKey) : clientSecretKey(clientSecret);
-  const header = privateKeyJwt
-    ? { alg: privateKeyJwt.alg ?? 'RS256', typ: 'JWT', ...(privateKeyJwt.kid ? { kid: privateKeyJwt.kid } : {}) }
-    : { alg: 'HS256', typ: 'JWT' };
-  return (agentId, audience, act) => {
+  // Claims in the Python order (iss, sub, aud, exp, iat, jti, act): the same bytes on the wire.
+  const claims = (agentId: string, audience: string, act: Act): Record<string, unknown> => {
     const now = nowSeconds();
-    // Claims in the Python order (iss, sub, aud, exp, iat, jti, act): the same bytes on the wire.
-    return new SignJWT({ iss: agentId, sub: agentId, aud: audience, exp: now + CLIENT_ASSERTION_LIFETIME_SECONDS, iat: now, jti: newJti(), act })
-      .setProtectedHeader(header)
-      .sign(key);
+    return { iss: agentId, sub: agentId, aud: audience, exp: now + CLIENT_ASSERTION_LIFETIME_SECONDS, iat: now, jti: newJti(), act };
   };
-}
-
-/** The HS256 key of client_secret_jwt: the client secret's UTF-8 bytes, as PyJWT uses them. */
-export function clientSecretKey(secret: string): KeyObject {
-  return createSecretKey(Buffer.from(secret, 'utf8'));
-}
-
-/** Loads a PEM private key from text or a path. Errors name the failure class only. */
-export function loadPrivateKey(source: string | KeyObject): KeyObject {
-  if (typeof source !== 'string') return source;
-  const pem = source.includes('-----BEGIN') ? source : readKeyFile(source);
-  try {
-    return createPrivateKey(pem);
-  } catch (error) {
-    throw new DualAuthError('Cannot load private key: ValueError', 'ERR_KEY_LOAD', { cause: error });
+  if (!privateKeyJwt) {
+    const secretKey = clientSecretKey(clientSecret);
+    const header = { alg: 'HS256', typ: 'JWT' };
+    return async (agentId, audience, act) => signCompact('HS256', header, claims(agentId, audience, act), secretKey);
   }
+  const privateKey = loadPrivateKey(privateKeyJwt.privateKey);
+  const header = { alg: privateKeyJwt.alg ?? 'RS256', typ: 'JWT', ...(privateKeyJwt.kid ? { kid: privateKeyJwt.kid } : {}) };
+  return (agentId, audience, act) => new SignJWT(claims(agentId, audience, act)).setProtectedHeader(header).sign(privateKey);
 }
 
-/** Python exception class names for file errors, so messages match the reference. */
-export function pythonFileErrorName(error: unknown): string {
-  switch ((error as { code?: string })?.code) {
-    case 'ENOENT':
-      return 'FileNotFoundError';
-    case 'EACCES':
-    case 'EPERM':
-      return 'PermissionError';
-    case 'EISDIR':
-      return 'IsADirectoryError';
-    default:
-      return 'OSError';
-  }
-}
-
-function readKeyFile(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new DualAuthError(`Cannot load private key: ${pythonFileErrorName(error)}`, 'ERR_KEY_LOAD', { cause: error });
-  }
-}

@@ -1,10 +1,10 @@
 import type { KeyObject } from 'node:crypto';
-import { SignJWT } from 'jose';
 import { DualAuthError } from '../errors.js';
 import type { Act } from '../session/act.js';
 import { newJti, nowSeconds } from '../session/jti.js';
 import { computeAth } from '../verify/ath.js';
-import { loadPrivateKey } from './assertion-signer.js';
+import { signCompact } from '../jwt/compact.js';
+import { loadPrivateKey } from '../jwt/keys.js';
 import { BaseAdapter, type AdapterOptions, type VendorProfile } from './base.js';
 import type { AdapterConfigInput } from './config-input.js';
 import type { TokenResponseInit } from './token-response.js';
@@ -88,11 +88,11 @@ export class EntraIDAdapter extends BaseAdapter {
   }
 
   protected override async completeResponse(token: TokenResponseInit, act: Act): Promise<TokenResponseInit> {
-    return { ...token, actAssertion: await this.createActAssertion(act, token.accessToken) };
+    return { ...token, actAssertion: this.createActAssertion(act, token.accessToken) };
   }
 
   /** RS256, claims in the Python order (iss, sub, aud, exp, iat, jti, act), plus `ath` when bound. */
-  private createActAssertion(act: Act, accessToken: string): Promise<string> {
+  private createActAssertion(act: Act, accessToken: string): string {
     const now = nowSeconds();
     const claims: Record<string, unknown> = {
       iss: this.appId,
@@ -105,6 +105,6 @@ export class EntraIDAdapter extends BaseAdapter {
     };
     if (this.bindAgentToken) claims.ath = computeAth(accessToken);
     const header = { alg: 'RS256', typ: 'JWT', ...(this.actAssertionKid ? { kid: this.actAssertionKid } : {}) };
-    return new SignJWT(claims).setProtectedHeader(header).sign(this.#appPrivateKey);
+    return signCompact('RS256', header, claims, this.#appPrivateKey);
   }
 }

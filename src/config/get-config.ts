@@ -6,7 +6,7 @@
 import { ConfigurationError, SecretsBackendError, errorClassName } from '../errors.js';
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
 import type { SecretsBackend } from '../secrets/backend.js';
-import { createSecretsBackend } from '../secrets/factory.js';
+import { createSecretsBackend, environmentBackendFor } from '../secrets/factory.js';
 import { getSecretsBackendType } from './environment.js';
 import { VENDORS, type DualAuthConfig, type Vendor } from './types.js';
 import { validateFileExists, validateHttpsUrl, validateUrlFormat } from './validate.js';
@@ -35,10 +35,20 @@ const KEYS: Record<Vendor, readonly string[]> = {
 export async function getConfig(options: GetConfigOptions = {}): Promise<DualAuthConfig> {
   const env = options.env ?? process.env;
   const logger = toLogger(options.logger);
-  const backend = options.backend ?? (await createSecretsBackend(options.secretsBackend ?? getSecretsBackendType(env), env));
+  const type = options.secretsBackend ?? getSecretsBackendType(env);
+  const backend: SecretsBackend = options.backend ?? environmentBackendFor(type, env) ?? (await createSecretsBackend(type, env));
   try {
-    const vendor = await resolveVendor(options.vendor, backend, env, options.signal);
-    const take = await readAll(backend, KEYS[vendor], options.signal);
+    // A synchronous backend (the environment) is read without a promise per key: config loading is on hot paths.
+    const sync = backend.getSecretSync?.bind(backend);
+    let vendor: Vendor;
+    let take: Take;
+    if (sync) {
+      vendor = pickVendor(options.vendor, () => sync('DUAL_AUTH_VENDOR', { required: false }), env);
+      take = (key) => sync(key, { required: true }) ?? missing(key, backend.name);
+    } else {
+      vendor = pickVendor(options.vendor, await settle(() => backend.getSecret('DUAL_AUTH_VENDOR', { required: false, signal: options.signal })), env);
+      take = await readAll(backend, KEYS[vendor], options.signal);
+    }
     const config = buildConfig(vendor, take, logger);
     validateHttpsUrl(config.tokenUrl, 'token_url');
     validateUrlFormat(config.tokenUrl, 'token_url', logger);
@@ -53,15 +63,29 @@ export async function getConfig(options: GetConfigOptions = {}): Promise<DualAut
   }
 }
 
-async function resolveVendor(given: string | undefined, backend: SecretsBackend, env: GetConfigOptions['env'] & object, signal?: AbortSignal): Promise<Vendor> {
+/** Runs `read` now; its value, or its SecretsBackendError, for pickVendor to judge. */
+async function settle(read: () => Promise<string | undefined>): Promise<() => string | undefined> {
+  try {
+    const value = await read();
+    return () => value;
+  } catch (error) {
+    return () => {
+      throw error;
+    };
+  }
+}
+
+/**
+ * The vendor: the argument, else DUAL_AUTH_VENDOR from the backend (a backend that
+ * cannot read it falls back, as in Python), else the environment, else keycloak.
+ */
+function pickVendor(given: string | undefined, fromBackend: () => string | undefined, env: Readonly<Record<string, string | undefined>>): Vendor {
   let vendor = given;
   if (vendor === undefined) {
     try {
-      vendor = await backend.getSecret('DUAL_AUTH_VENDOR', { required: false, signal });
+      vendor = fromBackend();
     } catch (error) {
-      // As in Python: a backend that cannot read the vendor falls back to the environment.
       if (!(error instanceof SecretsBackendError)) throw error;
-      vendor = undefined;
     }
     if (!vendor) vendor = env.DUAL_AUTH_VENDOR ?? 'keycloak';
   }
@@ -70,6 +94,10 @@ async function resolveVendor(given: string | undefined, backend: SecretsBackend,
     throw new ConfigurationError(`Invalid vendor: '${normalised}'. Must be one of: ${VENDORS.join(', ')}`);
   }
   return normalised as Vendor;
+}
+
+function missing(key: string, backend: string): never {
+  throw new SecretsBackendError(`Secret '${key}' is required but was not found`, backend, { code: 'ERR_SECRET_MISSING' });
 }
 
 type Take = (key: string) => string;
@@ -81,10 +109,7 @@ async function readAll(backend: SecretsBackend, keys: readonly string[], signal?
   return (key) => {
     const result = results.get(key);
     if (result?.status === 'rejected') throw result.reason;
-    if (result?.value === undefined) {
-      throw new SecretsBackendError(`Secret '${key}' is required but was not found`, backend.name, { code: 'ERR_SECRET_MISSING' });
-    }
-    return result.value;
+    return result?.value ?? missing(key, backend.name);
   };
 }
 
@@ -124,10 +149,17 @@ function buildConfig(vendor: Vendor, take: Take, logger: Logger): DualAuthConfig
 
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 
-/** Printing or serialising a config never shows the client secret; the field itself stays readable. */
+function redacted(this: Record<string, unknown>): Record<string, unknown> {
+  return { ...this, clientSecret: '***REDACTED***' };
+}
+
+// One shared prototype: printing or serialising a config never shows the client secret.
+const REDACTING: object = Object.create(Object.prototype, {
+  toJSON: { value: redacted },
+  [inspectSymbol]: { value: redacted },
+});
+
+/** The config with a prototype that redacts `clientSecret` in JSON and util.inspect; the field itself stays readable. */
 export function redactOnPrint<T extends { clientSecret: string }>(config: T): T {
-  const redacted = (): Record<string, unknown> => ({ ...config, clientSecret: '***REDACTED***' });
-  Object.defineProperty(config, 'toJSON', { value: redacted, enumerable: false });
-  Object.defineProperty(config, inspectSymbol, { value: redacted, enumerable: false });
-  return config;
+  return Object.assign(Object.create(REDACTING) as T, config);
 }

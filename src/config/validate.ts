@@ -14,16 +14,13 @@ export function validateHttpsUrl(url: string, fieldName: string): void {
 }
 
 export function validateUrlFormat(url: string, fieldName: string, logger: Logger): void {
-  // WHATWG URL would read 'https:///path' as host 'path'; Python's urlparse (and we) see no host.
-  const authority = url.slice(url.indexOf('://') + 3).split(/[/?#]/)[0] ?? '';
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new ConfigurationError(`${fieldName} missing hostname`);
-  }
-  if (!authority || !parsed.host) throw new ConfigurationError(`${fieldName} missing hostname`);
-  if (parsed.hostname === 'localhost' || parsed.hostname.startsWith('127.')) {
+  // As Python's urlparse: the host is what follows "scheme://" up to / ? #. (WHATWG URL would read
+  // "https:///realms/x" as host "realms".) No URL object: getConfig runs this on every call.
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(url)?.[1] ?? '';
+  const host = authority.slice(authority.lastIndexOf('@') + 1).replace(/:\d*$/, '');
+  // The reference wraps its own "missing hostname" error in "has invalid URL format: ".
+  if (!host) throw new ConfigurationError(`${fieldName} has invalid URL format: ${fieldName} missing hostname`);
+  if (host === 'localhost' || host.startsWith('127.')) {
     logger.warn({ event: 'config_localhost_url', field: fieldName }, `${fieldName} uses localhost. This should only be used in development.`);
   }
 }

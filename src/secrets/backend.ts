@@ -7,6 +7,8 @@ export interface SecretsBackend {
   /** Backend name as in the Python package: 'environment', 'aws', 'gcp', 'azure', 'vault'. */
   readonly name: string;
   getSecret(key: string, options?: { required?: boolean; signal?: AbortSignal }): Promise<string | undefined>;
+  /** The same without I/O, for backends that have it (the environment): getConfig then reads without promises. */
+  getSecretSync?(key: string, options?: { required?: boolean }): string | undefined;
   /** Release clients/connections, if any. */
   close?(): Promise<void>;
 }

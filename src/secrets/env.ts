@@ -11,6 +11,10 @@ export class EnvironmentSecretsBackend implements SecretsBackend {
   }
 
   async getSecret(key: string, options: { required?: boolean } = {}): Promise<string | undefined> {
+    return this.getSecretSync(key, options);
+  }
+
+  getSecretSync(key: string, options: { required?: boolean } = {}): string | undefined {
     const value = (this.env[key] ?? '').trim();
     if (value) return value;
     if (options.required ?? true) {

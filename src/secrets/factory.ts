@@ -24,6 +24,11 @@ export function resolveSecretsBackendType(name: string): SecretsBackendType {
   return type;
 }
 
+/** The environment backend when `type` names it (no import, no promise), else undefined. */
+export function environmentBackendFor(type: string, env: Env = process.env): EnvironmentSecretsBackend | undefined {
+  return resolveSecretsBackendType(type) === 'env' ? new EnvironmentSecretsBackend(env) : undefined;
+}
+
 /**
  * Creates a secrets backend. Cloud backends are loaded on demand, so their SDKs
  * (optional peer dependencies) load only when chosen.

@@ -3,8 +3,8 @@
  * out-of-session agents signs it as a short-lived RS256 JWT for one agent endpoint.
  */
 import type { KeyObject } from 'node:crypto';
-import { SignJWT } from 'jose';
-import { loadPrivateKey } from '../adapters/assertion-signer.js';
+import { signCompact } from '../jwt/compact.js';
+import { loadPrivateKey } from '../jwt/keys.js';
 import { DualAuthError } from '../errors.js';
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
 import { humanIdForLogging, type Act } from './act.js';
@@ -136,9 +136,7 @@ export class HybridSender {
     // Claims in the Python order: the same bytes on the wire.
     const claims: Record<string, unknown> = { iss: this.issuer, sub: this.issuer, aud: endpoint, exp: now + ttl, iat: now, jti, act };
     if (this.notBefore) claims.nbf = now;
-    const jwt = await new SignJWT(claims)
-      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', ...(this.kid ? { kid: this.kid } : {}) })
-      .sign(this.#privateKey);
+    const jwt = signCompact('RS256', { alg: 'RS256', typ: 'JWT', ...(this.kid ? { kid: this.kid } : {}) }, claims, this.#privateKey);
     this.logger.info(
       { event: 'act_prepared_out_of_session', human_id: humanIdForLogging(act.sub), agent_endpoint: endpoint, ttl_seconds: ttl, exp: now + ttl, jti },
       'Act prepared for out-of-session',

@@ -2,20 +2,24 @@
  * Out-of-session: a remote agent receives the human identity as a short-lived
  * RS256 act JWT signed by the application, verifies it, then requests its token.
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { KeyObject, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRemoteJWKSet, customFetch, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { BaseAdapter, TokenRequestParams } from '../adapters/base.js';
-import { pythonFileErrorName } from '../adapters/assertion-signer.js';
 import type { TokenResponse } from '../adapters/token-response.js';
 import { ActVerificationError, DualAuthError, type DualAuthErrorCode } from '../errors.js';
 import { createFetch } from '../http/client.js';
+import { verifyRs256Compact } from '../jwt/compact.js';
+import { pythonFileErrorName } from '../jwt/keys.js';
 import type { CaOption } from '../http/tls.js';
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
 import { humanIdForLogging, type Act } from './act.js';
 import { MemoryReplayCache, ReplayCacheFullError, type ReplayCache } from './replay-cache.js';
 import { TokenCache, type TokenCacheOptions } from './token-cache.js';
 import { requestDualSubjectToken, toParams } from './token-request.js';
+
+/** Act JWTs must expire (exp) and be replay-checkable (jti); the reference requires neither. */
+const REQUIRED_CLAIMS = ['exp', 'jti'] as const;
 
 export interface OutOfSessionTokenRequestOptions {
   adapter: BaseAdapter;
@@ -87,13 +91,19 @@ export class OutOfSessionTokenRequest {
     }
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(actJwt, this.key as KeyObject, {
-        algorithms: ['RS256'],
-        audience,
-        requiredClaims: ['exp', 'jti'],
-        clockTolerance: this.clockTolerance,
-        ...(this.expectedIssuer ? { issuer: this.expectedIssuer } : {}),
-      }));
+      // One known key: node:crypto directly (see src/jwt/compact.ts). A JWKS: jose picks the key by kid.
+      payload =
+        this.key instanceof KeyObject
+          ? verifyRs256Compact(actJwt, this.key, { audience, clockToleranceSeconds: this.clockTolerance, issuer: this.expectedIssuer, required: REQUIRED_CLAIMS })
+          : (
+              await jwtVerify(actJwt, this.key, {
+                algorithms: ['RS256'],
+                audience,
+                requiredClaims: [...REQUIRED_CLAIMS],
+                clockTolerance: this.clockTolerance,
+                ...(this.expectedIssuer ? { issuer: this.expectedIssuer } : {}),
+              })
+            ).payload;
     } catch (error) {
       throw this.mapVerifyError(error);
     }

@@ -110,9 +110,9 @@ describe('getConfig', () => {
     let error = await rejection(getConfig({ env: { ...VENDOR_ENV.keycloak, KEYCLOAK_TOKEN_URL: 'iam.example.com/token' } }));
     expect(error.message).toBe('token_url must use HTTPS. Example: https://example.com/path');
     error = await rejection(getConfig({ env: { ...VENDOR_ENV.keycloak, KEYCLOAK_TOKEN_URL: 'https://' } }));
-    expect(error.message).toBe('token_url missing hostname');
+    expect(error.message).toBe('token_url has invalid URL format: token_url missing hostname');
     error = await rejection(getConfig({ env: { ...VENDOR_ENV.keycloak, KEYCLOAK_TOKEN_URL: 'https:///realms/r/protocol/openid-connect/token' } }));
-    expect(error.message).toBe('token_url missing hostname');
+    expect(error.message).toBe('token_url has invalid URL format: token_url missing hostname');
   });
 
   it('warns (does not fail) on localhost URLs, world-readable keys and non-.default scopes', async () => {

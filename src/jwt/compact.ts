@@ -1,0 +1,90 @@
+/**
+ * Compact JWS for the fixed-key hot paths: HS256 client assertions, RS256 act
+ * JWTs and act assertions, and RS256 verification with one known public key.
+ *
+ * Why not jose here: jose 6 signs and verifies through WebCrypto, which on
+ * Node 20 costs 2-4x the CPU of the same OpenSSL operation through node:crypto
+ * (measured: docs/performance.md). These paths use one algorithm and one key
+ * fixed by configuration, so no key selection or algorithm negotiation is
+ * involved; everything else (JWKS, key rotation, the resource-server verifier,
+ * private_key_jwt with other algorithms) stays on jose. Failures are reported
+ * with jose's error classes, so one mapping turns both into our errors.
+ */
+import { createHmac, sign, verify, type KeyObject } from 'node:crypto';
+import { errors, type JWTPayload } from 'jose';
+
+export type FixedAlgorithm = 'HS256' | 'RS256';
+
+/** Signs `claims` (serialised in their own key order: the bytes match PyJWT's) with `header`. */
+export function signCompact(alg: FixedAlgorithm, header: Record<string, unknown>, claims: Record<string, unknown>, key: KeyObject): string {
+  const input = `${encodeJson(header)}.${encodeJson(claims)}`;
+  const signature = alg === 'HS256' ? createHmac('sha256', key).update(input).digest() : sign('sha256', Buffer.from(input), key);
+  return `${input}.${signature.toString('base64url')}`;
+}
+
+export interface Rs256Checks {
+  audience: string;
+  clockToleranceSeconds: number;
+  issuer?: string | undefined;
+  /** Claims that must be present. */
+  required: readonly string[];
+}
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+// An empty signature parses (as PyJWT): `alg: none` is then refused by the alg check, not as malformed.
+const BASE64URL_OR_EMPTY = /^[A-Za-z0-9_-]*$/;
+
+/**
+ * Verifies an RS256 compact JWS with `key`, then its claims as jose's jwtVerify
+ * would (exp, nbf, iat types; aud; iss when asked). Only `alg: RS256` is accepted,
+ * whatever the header says otherwise; `crit` and `b64` (RFC 7797) are refused.
+ */
+export function verifyRs256Compact(jwt: string, key: KeyObject, checks: Rs256Checks): JWTPayload {
+  const parts = jwt.split('.');
+  const [encodedHeader = '', encodedPayload = '', encodedSignature = ''] = parts;
+  if (parts.length !== 3 || !BASE64URL.test(encodedHeader) || !BASE64URL.test(encodedPayload) || !BASE64URL_OR_EMPTY.test(encodedSignature)) {
+    throw new errors.JWSInvalid('Invalid Compact JWS');
+  }
+  const header = decodeJsonObject(encodedHeader, errors.JWSInvalid);
+  if (header.alg !== 'RS256') throw new errors.JOSEAlgNotAllowed('"alg" (Algorithm) Header Parameter value not allowed');
+  if (header.crit !== undefined || header.b64 !== undefined) throw new errors.JWSInvalid('Unsupported header parameter');
+  const input = Buffer.from(`${encodedHeader}.${encodedPayload}`);
+  if (!verify('sha256', input, key, Buffer.from(encodedSignature, 'base64url'))) throw new errors.JWSSignatureVerificationFailed();
+  const payload = decodeJsonObject(encodedPayload, errors.JWTInvalid) as JWTPayload;
+  checkClaims(payload, checks);
+  return payload;
+}
+
+function checkClaims(payload: JWTPayload, checks: Rs256Checks): void {
+  const invalid = (claim: string, reason: string): Error =>
+    new errors.JWTClaimValidationFailed(`"${claim}" claim ${reason}`, payload, claim, reason);
+  for (const claim of checks.required) if (payload[claim] === undefined) throw invalid(claim, 'missing');
+  const now = Math.floor(Date.now() / 1000);
+  const tolerance = checks.clockToleranceSeconds;
+  for (const claim of ['exp', 'nbf', 'iat'] as const) {
+    if (payload[claim] !== undefined && typeof payload[claim] !== 'number') throw invalid(claim, 'invalid');
+  }
+  if (payload.nbf !== undefined && payload.nbf > now + tolerance) throw invalid('nbf', 'check_failed');
+  if (payload.exp !== undefined && payload.exp <= now - tolerance) {
+    throw new errors.JWTExpired('"exp" claim timestamp check failed', payload, 'exp', 'check_failed');
+  }
+  const aud = payload.aud;
+  if (aud === undefined) throw invalid('aud', 'missing');
+  if (!(aud === checks.audience || (Array.isArray(aud) && aud.includes(checks.audience)))) throw invalid('aud', 'check_failed');
+  if (checks.issuer !== undefined && payload.iss !== checks.issuer) throw invalid('iss', 'check_failed');
+}
+
+function encodeJson(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+function decodeJsonObject(part: string, ErrorClass: new (message: string) => Error): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+  } catch {
+    throw new ErrorClass('Invalid JSON');
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ErrorClass('Not a JSON object');
+  return value as Record<string, unknown>;
+}

@@ -1,0 +1,46 @@
+/**
+ * Key loading for the JWTs this package signs and verifies. Error messages name
+ * the Python exception class only (as the reference), never the key or its path content.
+ */
+import { createPrivateKey, createSecretKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { DualAuthError } from '../errors.js';
+
+/** The HS256 key of client_secret_jwt: the client secret's UTF-8 bytes, as PyJWT uses them. */
+export function clientSecretKey(secret: string): KeyObject {
+  return createSecretKey(Buffer.from(secret, 'utf8'));
+}
+
+/** Loads a PEM private key from text or a path. Errors name the failure class only. */
+export function loadPrivateKey(source: string | KeyObject): KeyObject {
+  if (typeof source !== 'string') return source;
+  const pem = source.includes('-----BEGIN') ? source : readKeyFile(source);
+  try {
+    return createPrivateKey(pem);
+  } catch (error) {
+    throw new DualAuthError('Cannot load private key: ValueError', 'ERR_KEY_LOAD', { cause: error });
+  }
+}
+
+/** Python exception class names for file errors, so messages match the reference. */
+export function pythonFileErrorName(error: unknown): string {
+  switch ((error as { code?: string })?.code) {
+    case 'ENOENT':
+      return 'FileNotFoundError';
+    case 'EACCES':
+    case 'EPERM':
+      return 'PermissionError';
+    case 'EISDIR':
+      return 'IsADirectoryError';
+    default:
+      return 'OSError';
+  }
+}
+
+function readKeyFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new DualAuthError(`Cannot load private key: ${pythonFileErrorName(error)}`, 'ERR_KEY_LOAD', { cause: error });
+  }
+}
