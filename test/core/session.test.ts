@@ -277,3 +277,25 @@ describe('token reuse (cache option)', () => {
     expect(issuedCount).toBe(3);
   });
 });
+
+describe('act JWT keys from a JWKS URL (key rotation)', () => {
+  it('picks the key by kid through jose, with the same checks and texts', async () => {
+    const { exportJWK } = await import('jose');
+    const jwk = { ...(await exportJWK(app.publicKey)), kid: 'app-2026', alg: 'RS256', use: 'sig' };
+    const jwks = await startTestServer((_, res) => json(res, 200, { keys: [jwk] }));
+    try {
+      const verifier = receiver({ appPublicKeyPath: undefined, jwksUri: jwks.url('/jwks.json'), ca: jwks.caCert });
+      const rotatingSender = new HybridSender({ privateKeyPem: privatePem, kid: 'app-2026' });
+      const jwt = await rotatingSender.prepareOutOfSessionAct({ act, agentEndpoint: AGENT });
+      markSensitive(jwt);
+      expect(await verifier.receiveAndVerifyActJwt(jwt, AGENT)).toEqual(act);
+      expect((await rejection(verifier.receiveAndVerifyActJwt(jwt, AGENT))).code).toBe('ERR_ACT_REPLAY');
+      const unknownKid = await signed({}, other.privateKey, { alg: 'RS256', kid: 'someone-else' });
+      expect((await rejection(verifier.receiveAndVerifyActJwt(unknownKid, AGENT))).message).toBe('Act JWT signature invalid');
+      const expired = await signed({ exp: Math.floor(Date.now() / 1000) - 5 }, app.privateKey, { alg: 'RS256', kid: 'app-2026' });
+      expect((await rejection(verifier.receiveAndVerifyActJwt(expired, AGENT))).message).toBe('Act JWT expired');
+    } finally {
+      await jwks.close();
+    }
+  });
+});
