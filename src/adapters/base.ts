@@ -4,9 +4,9 @@
  * and, for EntraID, what it adds to the answer.
  */
 import { DualAuthError, TokenRequestError } from '../errors.js';
-import { HttpClient, urlForLogging, type HttpClientOptions } from '../http/client.js';
+import { HttpClient, requireHttpsUrl, urlForLogging, type HttpClientOptions } from '../http/client.js';
 import { HttpError } from '../http/errors.js';
-import { toLogger, type Logger, type LoggerLike } from '../logging.js';
+import { silentLogger, toLogger, type Logger, type LoggerLike } from '../logging.js';
 import { actForLogging, validateAct, type Act } from '../session/act.js';
 import { normaliseAdapterConfig, type AdapterConfigInput, type NormalisedAdapterConfig } from './config-input.js';
 import { TokenResponse, type TokenResponseInit } from './token-response.js';
@@ -49,6 +49,8 @@ export abstract class BaseAdapter {
   protected readonly logger: Logger;
   protected readonly settings: NormalisedAdapterConfig;
   readonly #clientSecret: string;
+  /** tokenUrl parsed once, at the first request (the reference accepts any https:// string at construction). */
+  #tokenEndpoint: URL | undefined;
 
   protected constructor(
     config: AdapterConfigInput,
@@ -110,25 +112,30 @@ export abstract class BaseAdapter {
     if (params === null || typeof params !== 'object') throw new DualAuthError('requestToken needs { agentId, act, scope }', 'ERR_INVALID_ARGUMENT');
     validateAct(params.act);
     const scopes = normaliseScopes(params.scope);
-    this.logger.info(
-      { event: 'token_request_start', agent_id: params.agentId, act: actForLogging(params.act), scope: scopes, adapter_type: this.constructor.name },
-      'Token request initiated',
-    );
+    const logging = this.logger !== silentLogger; // log objects are built only for a real logger
+    if (logging) {
+      this.logger.info(
+        { event: 'token_request_start', agent_id: params.agentId, act: actForLogging(params.act), scope: scopes, adapter_type: this.constructor.name },
+        'Token request initiated',
+      );
+    }
     try {
       const form = await this.buildForm(params.agentId, params.act, scopes);
       const body = await this.post(form, params.signal);
       const token = await this.completeResponse(this.parseSuccess(body, scopes), params.act);
       const response = new TokenResponse(token);
-      this.logger.info(
-        {
-          event: 'token_request_success',
-          token_type: response.tokenType,
-          expires_in: response.expiresIn,
-          scope: response.scope,
-          has_act_assertion: response.actAssertion !== undefined,
-        },
-        'Token request successful',
-      );
+      if (logging) {
+        this.logger.info(
+          {
+            event: 'token_request_success',
+            token_type: response.tokenType,
+            expires_in: response.expiresIn,
+            scope: response.scope,
+            has_act_assertion: response.actAssertion !== undefined,
+          },
+          'Token request successful',
+        );
+      }
       return response;
     } catch (error) {
       const failure = error instanceof TokenRequestError ? error : this.unexpected(error);
@@ -145,7 +152,8 @@ export abstract class BaseAdapter {
     const headers: Record<string, string> = { 'content-type': FORM_CONTENT_TYPE, accept: this.profile.accept };
     let answer;
     try {
-      answer = await this.http.request(this.tokenUrl, { method: 'POST', headers, body: encodeForm(form), signal });
+      this.#tokenEndpoint ??= requireHttpsUrl(this.tokenUrl, 'Token URL must use HTTPS (https://)');
+      answer = await this.http.request(this.#tokenEndpoint, { method: 'POST', headers, body: encodeForm(form), signal });
     } catch (error) {
       if (error instanceof HttpError) {
         throw new TokenRequestError(this.profile.networkMessage(error.pythonName), undefined, { code: error.code as never, cause: error });
@@ -233,7 +241,10 @@ export function encodeForm(form: Record<string, string>): string {
     .join('&');
 }
 
+const UNRESERVED = /^[A-Za-z0-9_.~-]*$/;
+
 function quotePlus(text: string): string {
+  if (UNRESERVED.test(text)) return text; // JWTs and most values: nothing to escape
   return encodeURIComponent(text)
     .replace(/[!'()*]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`)
     .replace(/%20/g, '+');

@@ -4,7 +4,7 @@
  * read in parallel, each once; errors are reported in the Python order.
  */
 import { ConfigurationError, SecretsBackendError, errorClassName } from '../errors.js';
-import { toLogger, type Logger, type LoggerLike } from '../logging.js';
+import { silentLogger, toLogger, type Logger, type LoggerLike } from '../logging.js';
 import type { SecretsBackend } from '../secrets/backend.js';
 import { createSecretsBackend, environmentBackendFor } from '../secrets/factory.js';
 import { getSecretsBackendType } from './environment.js';
@@ -52,14 +52,15 @@ export async function getConfig(options: GetConfigOptions = {}): Promise<DualAut
     const config = buildConfig(vendor, take, logger);
     validateHttpsUrl(config.tokenUrl, 'token_url');
     validateUrlFormat(config.tokenUrl, 'token_url', logger);
-    logger.info({ event: 'config_loaded', vendor, backend: backend.name }, 'Configuration loaded successfully');
+    if (logger !== silentLogger) logger.info({ event: 'config_loaded', vendor, backend: backend.name }, 'Configuration loaded successfully');
     return redactOnPrint(config);
   } catch (error) {
     if (error instanceof ConfigurationError || error instanceof SecretsBackendError) throw error;
     logger.error({ event: 'config_error', error_type: errorClassName(error) }, 'Unexpected error loading configuration');
     throw new ConfigurationError(`Unexpected error: ${errorClassName(error)}`, 'ERR_CONFIGURATION', { cause: error });
   } finally {
-    if (!options.backend) await backend.close?.();
+    // Only a backend we made is closed; the environment has nothing to close (and no await then).
+    if (!options.backend && backend.close) await backend.close();
   }
 }
 

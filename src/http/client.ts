@@ -9,11 +9,12 @@ import { createSecureContext } from 'node:tls';
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import { DualAuthError } from '../errors.js';
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
+import { untilAborted } from './abort.js';
 import { HttpError, toHttpError } from './errors.js';
 import { buildTrustedCas, type CaOption } from './tls.js';
 
 export interface HttpClientOptions {
-  /** Per-attempt timeout covering connect, headers and body. Default 10 000 ms. */
+  /** Timeout of each phase of an attempt (connect + TLS handshake, response headers, body). Default 10 000 ms. */
   timeoutMs?: number;
   /** Retries after the first attempt on 429/500/502/503/504 and connection failures. Default 3. */
   retries?: number;
@@ -60,16 +61,20 @@ const DEFAULTS = {
 // One keep-alive pool per trust configuration, shared by every client that uses it.
 const sharedAgents = new Map<string, Agent>();
 
-function agentFor(ca: CaOption | undefined): Agent {
-  const key = ca === undefined ? '' : (Array.isArray(ca) ? ca : [ca]).map(String).join('\n');
+function agentFor(ca: CaOption | undefined, connectTimeoutMs: number): Agent {
+  const key = `${connectTimeoutMs}\n${ca === undefined ? '' : (Array.isArray(ca) ? ca : [ca]).map(String).join('\n')}`;
   let agent = sharedAgents.get(key);
   if (!agent) {
     const trusted = buildTrustedCas(ca);
     agent = new Agent({
       keepAliveTimeout: 10_000,
       connections: 128,
-      // One secure context per pool: passing ~150 CAs as `ca` would rebuild it for every TLS connection (12-20 ms CPU).
-      ...(trusted ? { connect: { secureContext: createSecureContext({ ca: trusted }) } } : {}),
+      connect: {
+        // Covers TCP connect and the TLS handshake.
+        timeout: connectTimeoutMs,
+        // One secure context per pool: passing ~150 CAs as `ca` would rebuild it for every TLS connection (12-20 ms CPU).
+        ...(trusted ? { secureContext: createSecureContext({ ca: trusted }) } : {}),
+      },
     });
     sharedAgents.set(key, agent);
   }
@@ -110,7 +115,7 @@ export class HttpClient {
     this.backoffMs = nonNegative(options.backoffMs, DEFAULTS.backoffMs, 'backoffMs');
     this.maxRetryAfterMs = nonNegative(options.maxRetryAfterMs, DEFAULTS.maxRetryAfterMs, 'maxRetryAfterMs');
     this.maxResponseBytes = positive(options.maxResponseBytes, DEFAULTS.maxResponseBytes, 'maxResponseBytes');
-    this.dispatcher = options.dispatcher ?? agentFor(options.ca);
+    this.dispatcher = options.dispatcher ?? agentFor(options.ca, this.timeoutMs);
     this.logger = toLogger(options.logger);
   }
 
@@ -151,37 +156,32 @@ export class HttpClient {
     return new Response(bodyless ? null : answer.body, { status: answer.status, headers: answer.headers });
   }
 
+  /**
+   * One exchange. Timeouts are undici's own (connect + TLS handshake, headers, body: each
+   * at most timeoutMs), which cost no timer or AbortController per request. A caller's
+   * signal is passed to undici and raced, so an abort releases the caller at once.
+   */
   private async attempt(target: URL, init: HttpRequest, attempt: number): Promise<HttpResponse> {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new HttpError('timeout', `no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
-    const callerSignal = init.signal;
-    const onCallerAbort = (): void => controller.abort(new HttpError('aborted', 'aborted by caller'));
-    callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
-    // undici may not notice an abort while a TLS handshake stalls (nodejs/undici#2362):
-    // race the signal so the caller is released on time whatever the socket does.
-    const aborted = new Promise<never>((_, reject) => {
-      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
-    });
-    const exchange = (async (): Promise<HttpResponse> => {
+    const exchange = async (): Promise<HttpResponse> => {
       const answer = await undiciRequest(target, {
         method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
         headers: init.headers,
         body: init.body,
-        signal: controller.signal,
         dispatcher: this.dispatcher,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+        ...(init.signal ? { signal: init.signal } : {}),
       } as Parameters<typeof undiciRequest>[1]);
       const body = await readBounded(answer.body, this.maxResponseBytes);
       return { status: answer.statusCode, headers: flattenHeaders(answer.headers), body, attempts: attempt };
-    })();
-    exchange.catch(() => {}); // the loser of the race must not become an unhandled rejection
+    };
+    const signal = init.signal;
+    if (!signal) return exchange();
     try {
-      return await Promise.race([exchange, aborted]);
+      return await untilAborted(exchange(), signal);
     } catch (error) {
-      if (controller.signal.aborted && controller.signal.reason instanceof HttpError) throw controller.signal.reason;
+      if (signal.aborted) throw new HttpError('aborted', 'aborted by caller', error);
       throw error;
-    } finally {
-      clearTimeout(timer);
-      callerSignal?.removeEventListener('abort', onCallerAbort);
     }
   }
 

@@ -12,12 +12,17 @@
  */
 import { createHmac, sign, verify, type KeyObject } from 'node:crypto';
 import { errors, type JWTPayload } from 'jose';
+import { pythonCompactJson } from '../python-json.js';
 
 export type FixedAlgorithm = 'HS256' | 'RS256';
 
-/** Signs `claims` (serialised in their own key order: the bytes match PyJWT's) with `header`. */
+/**
+ * Signs `claims` with `header`, encoded byte for byte as PyJWT does: compact JSON,
+ * non-ASCII escaped, header keys sorted, claims in their own order.
+ */
 export function signCompact(alg: FixedAlgorithm, header: Record<string, unknown>, claims: Record<string, unknown>, key: KeyObject): string {
-  const input = `${encodeJson(header)}.${encodeJson(claims)}`;
+  const sortedHeader = Object.fromEntries(Object.entries(header).sort(([a], [b]) => (a < b ? -1 : 1)));
+  const input = `${encodeJson(sortedHeader)}.${encodeJson(claims)}`;
   const signature = alg === 'HS256' ? createHmac('sha256', key).update(input).digest() : sign('sha256', Buffer.from(input), key);
   return `${input}.${signature.toString('base64url')}`;
 }
@@ -75,7 +80,7 @@ function checkClaims(payload: JWTPayload, checks: Rs256Checks): void {
 }
 
 function encodeJson(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
+  return Buffer.from(pythonCompactJson(value)).toString('base64url');
 }
 
 function decodeJsonObject(part: string, ErrorClass: new (message: string) => Error): Record<string, unknown> {

@@ -15,7 +15,7 @@ import { SecretsBackendError, errorClassName } from '../errors.js';
 import type { SecretsBackend } from './backend.js';
 import { envTrimmed, envValue, vaultSecretPath } from './names.js';
 import { importOptional } from './optional-import.js';
-import { pythonJsonDumps } from './python-json.js';
+import { pythonJsonDumps } from '../python-json.js';
 import { secureContextWith } from './tls.js';
 import { DEFAULT_SECRETS_TIMEOUT_MS, finishValue, isAbort, raceSignal } from './value.js';
 

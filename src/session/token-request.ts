@@ -2,7 +2,7 @@
 import type { BaseAdapter, TokenRequestParams } from '../adapters/base.js';
 import type { TokenResponse } from '../adapters/token-response.js';
 import { DualAuthError, TokenRequestError, errorClassName } from '../errors.js';
-import type { Logger } from '../logging.js';
+import { silentLogger, type Logger } from '../logging.js';
 import { hasSub, humanIdForLogging, type Act } from './act.js';
 import type { TokenCache } from './token-cache.js';
 
@@ -34,19 +34,24 @@ export async function requestDualSubjectToken(
     logger.error({ event: 'invalid_input_scope' }, 'Missing scope');
     throw new DualAuthError('Invalid inputs: scope required', 'ERR_INVALID_ARGUMENT');
   }
-  logger.info({ event: `${scenario}_token_request_start`, agent_id: agentId, human_id: humanIdForLogging(act.sub), scope }, `${label(scenario)} token request starting`);
+  const logging = logger !== silentLogger; // log objects are built only for a real logger
+  if (logging) {
+    logger.info({ event: `${scenario}_token_request_start`, agent_id: agentId, human_id: humanIdForLogging(act.sub), scope }, `${label(scenario)} token request starting`);
+  }
   try {
     const token = cache ? await cache.getOrRequest(agentId, act, scope, () => adapter.requestToken(params)) : await adapter.requestToken(params);
-    logger.info(
-      {
-        event: `${scenario}_token_request_success`,
-        agent_id: agentId,
-        expires_in: token.expiresIn,
-        token_type: token.tokenType,
-        has_act_assertion: token.actAssertion !== undefined,
-      },
-      'Token request successful',
-    );
+    if (logging) {
+      logger.info(
+        {
+          event: `${scenario}_token_request_success`,
+          agent_id: agentId,
+          expires_in: token.expiresIn,
+          token_type: token.tokenType,
+          has_act_assertion: token.actAssertion !== undefined,
+        },
+        'Token request successful',
+      );
+    }
     return token;
   } catch (error) {
     if (error instanceof TokenRequestError) throw error;

@@ -3,6 +3,7 @@
  * through the package's HTTP layer so a private CA works), or a given key / key
  * set. And which algorithms may be used with them.
  */
+import { untilAborted } from '../http/abort.js';
 import { createPublicKey, KeyObject } from 'node:crypto';
 import {
   createLocalJWKSet,
@@ -142,21 +143,3 @@ function checkPublicJwk(jwk: JWK): void {
   if ('d' in jwk || 'p' in jwk || 'q' in jwk) throw new ConfigurationError('JWK must be a public key, not a private key');
 }
 
-/** Settles with `pending`, or rejects as soon as `signal` aborts (with `abortError()`, default the signal's reason). */
-export function untilAborted<T>(pending: Promise<T>, signal: AbortSignal, abortError: () => unknown = () => signal.reason): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortError());
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortError());
-    signal.addEventListener('abort', onAbort, { once: true });
-    pending.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}

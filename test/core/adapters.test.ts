@@ -119,6 +119,18 @@ describe('Keycloak request', () => {
     expect(token.actAssertion).toBeUndefined();
   });
 
+  it('encodes JWT parts byte for byte as PyJWT: compact JSON, non-ASCII escaped', async () => {
+    server.handle(issueToken());
+    const name = 'Zoë Ñuñez 😀';
+    markSensitive(name, 'Zoë');
+    await keycloak().requestToken({ agentId: 'finance-agent', act: { sub: 'u-9', name }, scope: ['finance.read'] });
+    const [header, payload] = lastRequest().assertion!.split('.');
+    expect(Buffer.from(header!, 'base64url').toString()).toBe('{"alg":"HS256","typ":"JWT"}');
+    const text = Buffer.from(payload!, 'base64url').toString();
+    expect(text).toContain('"act":{"sub":"u-9","name":"Zo\\u00eb \\u00d1u\\u00f1ez \\ud83d\\ude00"}');
+    expect(/[^\x20-\x7e]/.test(text)).toBe(false);
+  });
+
   it('uses the configured audience when given, and a new jti every time', async () => {
     server.handle(issueToken());
     const adapter = keycloak({ audience: 'https://kc.example.com/realms/finance' });

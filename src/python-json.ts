@@ -1,7 +1,16 @@
 /**
- * Python's `json.dumps(obj)` text (", " and ": " separators, non-ASCII escaped),
- * so that a Vault map read by this package is the same string the Python
- * reference returns for it.
+ * JSON text as Python's `json` module writes it, where the bytes must match the
+ * reference: non-ASCII escaped as \uXXXX (ensure_ascii, the default).
+ */
+
+/** `json.dumps(obj, separators=(",", ":"))`, as PyJWT encodes JWT parts. */
+export function pythonCompactJson(value: unknown): string {
+  return asciiOnly(JSON.stringify(value));
+}
+
+/**
+ * `json.dumps(obj)` (", " and ": " separators), so that a Vault map read by this
+ * package is the same string the Python reference returns for it.
  */
 export function pythonJsonDumps(value: unknown): string {
   if (value === null || value === undefined) return 'null';
