@@ -24,6 +24,9 @@ export interface GetConfigOptions {
   signal?: AbortSignal;
 }
 
+const REQUIRED = { required: true } as const;
+const OPTIONAL = { required: false } as const;
+
 /** Keys read per vendor, in the Python order (the first missing one is the one reported). */
 const KEYS: Record<Vendor, readonly string[]> = {
   keycloak: ['KEYCLOAK_TOKEN_URL', 'AGENT_CLIENT_ID', 'AGENT_CLIENT_SECRET'],
@@ -43,8 +46,8 @@ export async function getConfig(options: GetConfigOptions = {}): Promise<DualAut
     let vendor: Vendor;
     let take: Take;
     if (sync) {
-      vendor = pickVendor(options.vendor, () => sync('DUAL_AUTH_VENDOR', { required: false }), env);
-      take = (key) => sync(key, { required: true }) ?? missing(key, backend.name);
+      vendor = pickVendor(options.vendor, () => sync('DUAL_AUTH_VENDOR', OPTIONAL), env);
+      take = (key) => sync(key, REQUIRED) ?? missing(key, backend.name);
     } else {
       vendor = pickVendor(options.vendor, await settle(() => backend.getSecret('DUAL_AUTH_VENDOR', { required: false, signal: options.signal })), env);
       take = await readAll(backend, KEYS[vendor], options.signal);
