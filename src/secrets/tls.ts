@@ -1,18 +1,12 @@
-/** TLS trust for the cloud backends: a private CA is added to, never replaces, the usual roots. */
+/** TLS trust for the cloud SDKs' own HTTP clients: a private CA is added to, never replaces, the usual roots. */
 import { Agent } from 'node:https';
-import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
+import { createSecureContext } from 'node:tls';
+import { buildTrustedCas } from '../http/tls.js';
 
-/** The given CA certificate(s) plus Node's bundled roots. */
-export function withSystemRoots(ca: string | readonly string[]): string[] {
-  return [...rootCertificates, ...(typeof ca === 'string' ? [ca] : ca)];
-}
-
-/** One secure context for all connections (parsing ~150 roots per handshake is slow). */
-export function secureContextWith(ca: string | readonly string[]): SecureContext {
-  return createSecureContext({ ca: withSystemRoots(ca) });
-}
-
-/** A keep-alive HTTPS agent that trusts `ca` besides the usual roots; certificates are always checked. */
+/**
+ * A keep-alive HTTPS agent trusting `ca` besides the public roots and NODE_EXTRA_CA_CERTS
+ * (one secure context for all connections); certificates are always checked.
+ */
 export function agentWithCa(ca: string | readonly string[]): Agent {
-  return new Agent({ keepAlive: true, secureContext: secureContextWith(ca) });
+  return new Agent({ keepAlive: true, secureContext: createSecureContext({ ca: buildTrustedCas(ca) }) });
 }

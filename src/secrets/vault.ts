@@ -16,7 +16,8 @@ import type { SecretsBackend } from './backend.js';
 import { envTrimmed, envValue, vaultSecretPath } from './names.js';
 import { importOptional } from './optional-import.js';
 import { pythonJsonDumps } from '../python-json.js';
-import { secureContextWith } from './tls.js';
+import { HttpClient } from '../http/client.js';
+import { HttpError } from '../http/errors.js';
 import { DEFAULT_SECRETS_TIMEOUT_MS, finishValue, isAbort, raceSignal } from './value.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -26,7 +27,8 @@ const K8S_TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
 /** The part of node-vault's client this backend uses. */
 interface VaultClient {
-  token?: string;
+  token?: string | undefined;
+  namespace?: string | undefined;
   pathPrefix: string;
   read(path: string, requestOptions?: object): Promise<{ data?: Record<string, unknown> & { data?: unknown } }>;
   approleLogin(args: { role_id: string; secret_id: string }): Promise<unknown>;
@@ -65,13 +67,16 @@ export async function createVaultBackend(env: Env, options: VaultBackendOptions 
       apiVersion: 'v1',
       endpoint: addr,
       ...(namespace ? { namespace } : {}),
-      // strictSSL is forced on: node-vault would otherwise honour VAULT_SKIP_VERIFY.
-      rpDefaults: { strictSSL: true, timeout: timeoutMs },
-      requestOptions: { strictSSL: true, timeout: timeoutMs, ...(cas.length ? { agentOptions: { keepAlive: true, secureContext: secureContextWith(cas) } } : {}) },
+      // node-vault's own transport (axios) follows redirects with X-Vault-Token, even to http://,
+      // and its debug output prints login bodies: it talks through our HTTP layer instead
+      // (HTTPS only, no redirects, certificates always checked, bounded bodies) and stays silent.
+      'request-promise': vaultTransport(new HttpClient({ timeoutMs, ...(cas.length ? { ca: cas } : {}) })),
+      debug: () => {},
     });
-    // node-vault falls back to VAULT_TOKEN / VAULT_PREFIX from process.env; we read only `env`.
+    // node-vault falls back to VAULT_TOKEN / VAULT_PREFIX / VAULT_NAMESPACE from process.env; we read only `env`.
     client.token = undefined;
     client.pathPrefix = '';
+    client.namespace = namespace;
   } catch (error) {
     throw new SecretsBackendError(`Failed to initialize Vault client: ${errorClassName(error)}`, BACKEND, { cause: error });
   }
@@ -163,6 +168,31 @@ async function authenticate(client: VaultClient, env: Env, k8sTokenPath: string)
   );
 }
 
+interface VaultRequest {
+  method: string;
+  uri: string;
+  headers?: Record<string, string>;
+  json?: unknown;
+}
+
+/** node-vault's `request-promise` hook: its requests sent through our HttpClient. */
+function vaultTransport(http: HttpClient): { defaults: () => (request: VaultRequest) => Promise<unknown> } {
+  const send = async (request: VaultRequest): Promise<unknown> => {
+    const body = request.json !== undefined && typeof request.json === 'object' ? JSON.stringify(request.json) : undefined;
+    const headers: Record<string, string> = { ...request.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+    const answer = await http.request(request.uri, { method: request.method, headers, body });
+    const text = answer.body.toString('utf8');
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = text;
+    }
+    return { statusCode: answer.status, body: parsed, request: { path: new URL(request.uri).pathname } };
+  };
+  return { defaults: () => send };
+}
+
 function asMap(value: unknown): Record<string, unknown> | undefined {
   return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
@@ -181,6 +211,7 @@ function statusOf(error: unknown): number | undefined {
 function describe(error: unknown): string {
   const status = statusOf(error);
   if (status !== undefined) return `HTTP ${status}`;
+  if (error instanceof HttpError) return error.kind === 'timeout' ? 'timed out' : error.pythonName;
   if (isAbort(error) || (error as { code?: unknown })?.code === 'ECONNABORTED') return 'timed out';
   const code = (error as { code?: unknown })?.code;
   return typeof code === 'string' ? code : errorClassName(error);
@@ -188,6 +219,7 @@ function describe(error: unknown): string {
 
 function networkish(error: unknown): 'ERR_NETWORK' | 'ERR_TIMEOUT' | 'ERR_SECRETS_BACKEND' {
   if (statusOf(error) !== undefined) return 'ERR_SECRETS_BACKEND';
+  if (error instanceof HttpError) return error.kind === 'timeout' ? 'ERR_TIMEOUT' : 'ERR_NETWORK';
   const code = (error as { code?: unknown })?.code;
   if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || isAbort(error)) return 'ERR_TIMEOUT';
   return 'ERR_NETWORK';

@@ -84,12 +84,19 @@ describe('vault backend against OpenBao (HTTPS, real server)', () => {
     );
     await expectBackendError(createVaultBackend({ VAULT_TOKEN: 'x' }), 'vault', 'ERR_CONFIGURATION', 'VAULT_ADDR environment variable is required');
     await expectBackendError(createVaultBackend({ ...tokenEnv, VAULT_ADDR: bao.addr.replace('https:', 'http:') }), 'vault', 'ERR_INSECURE_URL');
-    // VAULT_SKIP_VERIFY is ignored; a CA file that is not the server's fails the TLS check.
-    await expectBackendError(
-      createVaultBackend({ ...tokenEnv, VAULT_CACERT: '/etc/ssl/certs/ca-certificates.crt', VAULT_SKIP_VERIFY: 'true' }),
-      'vault',
-      'ERR_NETWORK',
-    );
+    // VAULT_SKIP_VERIFY is ignored; a CA file that is not the server's fails the TLS check
+    // (NODE_EXTRA_CA_CERTS, which names the test CA here, is trusted too, so it is cleared for this case).
+    const extra = process.env.NODE_EXTRA_CA_CERTS;
+    delete process.env.NODE_EXTRA_CA_CERTS;
+    try {
+      await expectBackendError(
+        createVaultBackend({ ...tokenEnv, VAULT_CACERT: '/etc/ssl/certs/ca-certificates.crt', VAULT_SKIP_VERIFY: 'true' }),
+        'vault',
+        'ERR_NETWORK',
+      );
+    } finally {
+      process.env.NODE_EXTRA_CA_CERTS = extra;
+    }
   });
 
   it('honours an aborted signal', async () => {
