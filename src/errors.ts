@@ -38,7 +38,14 @@ export type DualAuthErrorCode =
   | 'ERR_ACT_ASSERTION_INVALID'
   | 'ERR_ACT_ASSERTION_MISSING'
   | 'ERR_JWKS_UNAVAILABLE'
-  | 'ERR_FORBIDDEN';
+  | 'ERR_FORBIDDEN'
+  // optional dependencies, local IAM, demo and CLI
+  | 'ERR_DEPENDENCY_MISSING'
+  | 'ERR_LOCAL_IAM_LISTEN'
+  | 'ERR_DEMO'
+  | 'ERR_AGENT'
+  | 'ERR_NOT_FOUND'
+  | 'ERR_INTERNAL';
 
 export interface DualAuthErrorOptions {
   cause?: unknown;

@@ -39,7 +39,7 @@ export function dualAuth(options: DualAuthMiddlewareOptions): RequestHandler {
   const readAssertion = options.vendor === 'entraid';
   const challenge = { realm: options.realm ?? 'api', ...(options.requiredScopes ? { scope: options.requiredScopes } : {}) };
 
-  return async function dualAuthMiddleware(req: Request, res: Response, next: NextFunction): Promise<void> {
+  const handle = async function dualAuthMiddleware(req: Request, res: Response, next: NextFunction): Promise<void> {
     let identity: DualSubjectIdentity;
     try {
       identity = await verify(bearerToken(req.headers.authorization), {
@@ -59,5 +59,10 @@ export function dualAuth(options: DualAuthMiddlewareOptions): RequestHandler {
     // IAM identifiers only: never the email, the name or the token.
     logger.info({ event: 'dual_auth_verified', agentId: identity.agent.id, humanId: humanIdForLogging(identity.human.id) }, 'Request authorized');
     next();
+  };
+  // Express 4 does not catch a rejected handler: hand any unexpected failure (a throwing logger, a
+  // closed response) to the error middleware instead of crashing the process.
+  return (req, res, next) => {
+    handle(req, res, next).catch(next);
   };
 }

@@ -4,7 +4,7 @@ import type { Act } from '../session/act.js';
 import { newJti, nowSeconds } from '../session/jti.js';
 import { computeAth } from '../verify/ath.js';
 import { signCompact } from '../jwt/compact.js';
-import { loadPrivateKey } from '../jwt/keys.js';
+import { loadRsaPrivateKey } from '../jwt/keys.js';
 import { BaseAdapter, type AdapterOptions, type VendorProfile } from './base.js';
 import type { AdapterConfigInput } from './config-input.js';
 import type { TokenResponseInit } from './token-response.js';
@@ -62,7 +62,7 @@ export class EntraIDAdapter extends BaseAdapter {
       throw new DualAuthError(`EntraID adapter requires: ${missing.join(', ')}`, 'ERR_CONFIGURATION');
     }
     try {
-      this.#appPrivateKey = loadPrivateKey(appPrivateKeyPath!);
+      this.#appPrivateKey = loadRsaPrivateKey(appPrivateKeyPath!);
     } catch (error) {
       this.logger.error({ event: 'entraid_key_load_error', error_type: (error as Error).name }, 'Failed to load application private key');
       throw error;

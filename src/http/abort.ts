@@ -5,7 +5,10 @@
 
 /** Settles with `pending`, or rejects as soon as `signal` aborts (with `abortError()`, default the signal's reason). */
 export function untilAborted<T>(pending: Promise<T>, signal: AbortSignal, abortError: () => unknown = () => signal.reason): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortError());
+  if (signal.aborted) {
+    pending.catch(() => {}); // settles unobserved: must not become an unhandled rejection
+    return Promise.reject(abortError());
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => reject(abortError());
     signal.addEventListener('abort', onAbort, { once: true });

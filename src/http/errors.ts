@@ -58,8 +58,9 @@ export function toHttpError(error: unknown): HttpError {
   if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
     return new HttpError('timeout', code, error);
   }
-  if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'UND_ERR_CLOSED') {
-    return new HttpError('protocol', code, error);
-  }
-  return new HttpError('connect', code, error);
+  // Only these mean the request never reached the server, so it may be retried safely.
+  if (CONNECT_CODES.has(code)) return new HttpError('connect', code, error);
+  return new HttpError('protocol', code, error);
 }
+
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENETDOWN', 'EHOSTDOWN']);

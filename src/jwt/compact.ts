@@ -21,6 +21,9 @@ export type FixedAlgorithm = 'HS256' | 'RS256';
  * non-ASCII escaped, header keys sorted, claims in their own order.
  */
 export function signCompact(alg: FixedAlgorithm, header: Record<string, unknown>, claims: Record<string, unknown>, key: KeyObject): string {
+  // node:crypto signs with whatever key it is given: an EC key would yield an ECDSA signature labelled RS256.
+  if (alg === 'RS256' && (key.type !== 'private' || key.asymmetricKeyType !== 'rsa')) throw new errors.JOSENotSupported('RS256 needs an RSA private key');
+  if (alg === 'HS256' && key.type !== 'secret') throw new errors.JOSENotSupported('HS256 needs a secret key');
   const sortedHeader = Object.fromEntries(Object.entries(header).sort(([a], [b]) => (a < b ? -1 : 1)));
   const input = `${encodeJson(sortedHeader)}.${encodeJson(claims)}`;
   const signature = alg === 'HS256' ? createHmac('sha256', key).update(input).digest() : sign('sha256', Buffer.from(input), key);
@@ -45,6 +48,8 @@ const BASE64URL_OR_EMPTY = /^[A-Za-z0-9_-]*$/;
  * whatever the header says otherwise; `crit` and `b64` (RFC 7797) are refused.
  */
 export function verifyRs256Compact(jwt: string, key: KeyObject, checks: Rs256Checks): JWTPayload {
+  // Only an RSA public key: with an EC or RSA-PSS key node:crypto would accept another algorithm's signature.
+  if (key.type !== 'public' || key.asymmetricKeyType !== 'rsa') throw new errors.JOSENotSupported('RS256 needs an RSA public key');
   const parts = jwt.split('.');
   const [encodedHeader = '', encodedPayload = '', encodedSignature = ''] = parts;
   if (parts.length !== 3 || !BASE64URL.test(encodedHeader) || !BASE64URL.test(encodedPayload) || !BASE64URL_OR_EMPTY.test(encodedSignature)) {

@@ -22,6 +22,15 @@ export function loadPrivateKey(source: string | KeyObject): KeyObject {
   }
 }
 
+/** An RSA private key for RS256 (act JWTs, act assertions); anything else is refused at load time. */
+export function loadRsaPrivateKey(source: string | KeyObject): KeyObject {
+  const key = loadPrivateKey(source);
+  if (key.type !== 'private' || key.asymmetricKeyType !== 'rsa') {
+    throw new DualAuthError('Cannot load private key: ValueError', 'ERR_KEY_LOAD');
+  }
+  return key;
+}
+
 /** Python exception class names for file errors, so messages match the reference. */
 export function pythonFileErrorName(error: unknown): string {
   switch ((error as { code?: string })?.code) {

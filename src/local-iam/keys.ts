@@ -4,7 +4,8 @@
  * JWTs and Entra act assertions (PEM files, private key mode 0600).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmod, writeFile } from 'node:fs/promises';
+import { chmod, lstat, rename, rm, writeFile } from 'node:fs/promises';
+import { DualAuthError } from '../errors.js';
 import { exportJWK, exportPKCS8, exportSPKI, generateKeyPair } from 'jose';
 
 export interface PemKeyPair {
@@ -31,7 +32,26 @@ export function generateClientSecret(): string {
 }
 
 /** Writes a private key readable by the owner only. */
-export async function writePrivateKeyFile(path: string, pem: string): Promise<void> {
-  await writeFile(path, pem, { mode: 0o600 });
-  await chmod(path, 0o600); // umask-proof when the file already existed
+export async function writePrivateKeyFile(path: string, pem: string, options: { overwrite?: boolean } = {}): Promise<void> {
+  // The key goes to a new file created 0600 (never into an existing, possibly readable one,
+  // nor through a symlink), then takes its place in one rename.
+  const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
+  await writeFile(temporary, pem, { mode: 0o600, flag: 'wx' });
+  try {
+    await chmod(temporary, 0o600); // umask-proof
+    if (!options.overwrite && (await exists(path))) throw new DualAuthError(`${path} already exists`, 'ERR_INVALID_ARGUMENT');
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -11,6 +11,7 @@
  *   for Keycloak and Okta);
  * - the token payload is reshaped to the vendor's claim layout.
  */
+import { humanIdForLogging } from '../session/act.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
@@ -133,7 +134,7 @@ export async function createProvider(settings: ProviderSettings): Promise<OidcPr
             event: 'local_iam_token_issued',
             vendor: settings.vendor,
             client_id: settings.clientId,
-            act_sub: typeof act?.sub === 'string' ? act.sub : undefined,
+            act_sub: humanIdForLogging(act?.sub),
           });
         },
       },

@@ -85,7 +85,8 @@ export async function createGcpBackend(env: Env, options: GcpBackendOptions = {}
       try {
         // google-gax returns a cancellable promise: an abort cancels the gRPC call itself.
         const call: Promise<[GcpSdk.protos.google.cloud.secretmanager.v1.IAccessSecretVersionResponse, ...unknown[]]> & { cancel?: () => void } =
-          client.accessSecretVersion({ name: path }, { timeout: timeoutMs, maxRetries: 2 });
+          // `timeout` alone is the call's total deadline (gax drops it when maxRetries is set).
+          client.accessSecretVersion({ name: path }, { timeout: timeoutMs });
         const [response] = await raceSignal(call, signal, BACKEND, () => call.cancel?.());
         data = response.payload?.data;
       } catch (error) {

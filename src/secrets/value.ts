@@ -3,6 +3,7 @@
  * trimmed, empty counts as absent, absent is an error only when required.
  * Messages name the secret, never its value.
  */
+import { untilAborted } from '../http/abort.js';
 import { DualAuthError, SecretsBackendError, errorClassName } from '../errors.js';
 
 /** Per-request timeout of the cloud backends, in milliseconds. */
@@ -28,27 +29,12 @@ export function finishValue(raw: string | undefined | null, options: FinishOptio
  * Rejects at once when `signal` aborts, for clients that take no signal of their own;
  * `cancel` (when the client offers one) stops the request itself.
  */
-export async function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined, backend: string, cancel?: () => void): Promise<T> {
+export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined, backend: string, cancel?: () => void): Promise<T> {
   if (!signal) return promise;
-  if (signal.aborted) {
-    promise.catch(() => {});
+  return untilAborted(promise, signal, () => {
     cancel?.();
-    throw abortedError(backend, signal.reason);
-  }
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => {
-      cancel?.();
-      reject(abortedError(backend, signal.reason));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
+    return abortedError(backend, signal.reason);
   });
-  try {
-    return await Promise.race([promise, aborted]);
-  } finally {
-    if (onAbort) signal.removeEventListener('abort', onAbort);
-    promise.catch(() => {});
-  }
 }
 
 export function abortedError(backend: string, cause?: unknown): SecretsBackendError {
@@ -59,9 +45,4 @@ export function abortedError(backend: string, cause?: unknown): SecretsBackendEr
 export function isAbort(error: unknown): boolean {
   const name = errorClassName(error);
   return name === 'AbortError' || name === 'TimeoutError' || (error as { code?: unknown })?.code === 'ABORT_ERR';
-}
-
-/** Re-throws our own errors untouched. */
-export function rethrowOwn(error: unknown): void {
-  if (error instanceof DualAuthError) throw error;
 }

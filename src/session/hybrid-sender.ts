@@ -4,7 +4,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { signCompact } from '../jwt/compact.js';
-import { loadPrivateKey } from '../jwt/keys.js';
+import { loadRsaPrivateKey } from '../jwt/keys.js';
 import { DualAuthError } from '../errors.js';
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
 import { humanIdForLogging, type Act } from './act.js';
@@ -52,7 +52,7 @@ export class HybridSender {
     const source = settings.privateKey ?? settings.privateKeyPem;
     if (source) {
       try {
-        this.#privateKey = loadPrivateKey(source);
+        this.#privateKey = loadRsaPrivateKey(source);
       } catch (error) {
         this.logger.error({ event: 'hybrid_sender_key_error', error_type: (error as Error).name }, 'Failed to load private key');
         throw error;

@@ -168,9 +168,8 @@ function loadVerificationKey(options: OutOfSessionTokenRequestOptions, logger: L
   }
   const source = options.appPublicKey ?? options.appPublicKeyPath;
   if (!source) throw new DualAuthError('OutOfSessionTokenRequest needs appPublicKeyPath, appPublicKey or jwksUri', 'ERR_INVALID_ARGUMENT');
-  if (typeof source !== 'string') return source;
-  let pem = source;
-  if (!source.includes('-----BEGIN')) {
+  let pem: string | KeyObject = source;
+  if (typeof source === 'string' && !source.includes('-----BEGIN')) {
     try {
       pem = readFileSync(source, 'utf8');
     } catch (error) {
@@ -179,7 +178,8 @@ function loadVerificationKey(options: OutOfSessionTokenRequestOptions, logger: L
     }
   }
   try {
-    const key = createPublicKey(pem);
+    // A private key given by mistake yields its public half; only RSA is accepted (RS256).
+    const key = pem instanceof KeyObject && pem.type === 'public' ? pem : createPublicKey(pem);
     if (key.asymmetricKeyType !== 'rsa') throw new Error('not an RSA key');
     return key;
   } catch (error) {

@@ -194,6 +194,14 @@ describe('OutOfSessionTokenRequest.receiveAndVerifyActJwt', () => {
     expect(thrown(() => new OutOfSessionTokenRequest(adapter(), join(dir, 'nope.pem'))).message).toBe('Cannot load public key: FileNotFoundError');
     const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }) as string;
     expect(thrown(() => new OutOfSessionTokenRequest({ adapter: adapter(), appPublicKey: ec })).message).toBe('Cannot load public key: ValueError');
+    const ecKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    expect(thrown(() => new OutOfSessionTokenRequest({ adapter: adapter(), appPublicKey: ecKeys.publicKey })).message).toBe('Cannot load public key: ValueError');
+    expect(thrown(() => new HybridSender({ privateKey: ecKeys.privateKey })).message).toBe('Cannot load private key: ValueError');
+  });
+
+  it('accepts the public key as a KeyObject, or derives it from a private one', async () => {
+    expect(await new OutOfSessionTokenRequest({ adapter: adapter(), appPublicKey: app.publicKey }).receiveAndVerifyActJwt(await signed({}), AGENT)).toEqual(act);
+    expect(await new OutOfSessionTokenRequest({ adapter: adapter(), appPublicKey: app.privateKey }).receiveAndVerifyActJwt(await signed({}), AGENT)).toEqual(act);
   });
 });
 

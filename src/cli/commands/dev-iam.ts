@@ -4,11 +4,10 @@
  * pair, the CA file, API_URL), then runs until Ctrl-C. The .env holds the
  * agent's client secret; it is written mode 0600 and the secret is never printed.
  */
-import { writeFile, chmod } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
 import { createDevCertificates } from '../../local-iam/certificates.js';
-import { demoApiOptionsFor, startDemoApi, startLocalIam, type LocalIamVendor } from '../../local-iam/index.js';
+import { demoApiOptionsFor, startDemoApi, startLocalIam, writePrivateKeyFile, type LocalIamVendor } from '../../local-iam/index.js';
 import { Printer, type CliIo } from '../io.js';
 
 export interface DevIamOptions {
@@ -45,8 +44,8 @@ export async function startDevIam(options: DevIamOptions, io: CliIo): Promise<De
     ...Object.entries(env).map(([key, value]) => `${key}=${quote(value)}`),
     '',
   ];
-  await writeFile(envFile, lines.join('\n'), { mode: 0o600 });
-  await chmod(envFile, 0o600);
+  // It holds the client secret: written 0600 even when a .env already exists.
+  await writePrivateKeyFile(envFile, lines.join('\n'), { overwrite: true });
   return {
     envFile,
     env,

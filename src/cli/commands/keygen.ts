@@ -32,7 +32,7 @@ export async function keygenCommand(options: KeygenOptions, io: CliIo): Promise<
   }
   const pair = await generateRsaPemKeyPair();
   await mkdir(dir, { recursive: true });
-  await writePrivateKeyFile(privateKeyPath, pair.privateKeyPem);
+  await writePrivateKeyFile(privateKeyPath, pair.privateKeyPem, { overwrite: Boolean(options.force) });
   await writeFile(publicKeyPath, pair.publicKeyPem, { mode: 0o644 });
   out.line('RSA-2048 key pair written:');
   out.line(`  private key  ${privateKeyPath}  (mode 0600: keep it secret)`);
