@@ -3,7 +3,7 @@
  * are loaded only when it starts, so the library itself never needs them.
  * A missing package becomes a DualAuthError that names what to install.
  */
-import { DualAuthError } from '../errors.js';
+import { importOptional } from '../optional.js';
 
 const INSTALL_HINT: Record<string, string> = {
   'oidc-provider': 'oidc-provider@9',
@@ -11,24 +11,8 @@ const INSTALL_HINT: Record<string, string> = {
   express: 'express@5',
 };
 
-export async function loadOptional<T = any>(name: string, feature = 'the local IAM'): Promise<T> {
-  try {
-    // A variable specifier keeps bundlers from inlining the optional peer.
-    return (await import(name)) as T;
-  } catch (cause) {
-    const code = (cause as { code?: string } | undefined)?.code;
-    const message = (cause as { message?: string } | undefined)?.message ?? '';
-    // Only the package itself missing; a broken install of one of its dependencies is rethrown as is.
-    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && message.includes(`'${name}'`)) {
-      throw new DualAuthError(
-        `${feature} needs the optional package '${name}', which is not installed. ` +
-          `Install it with: npm install --save-dev ${INSTALL_HINT[name] ?? name}`,
-        'ERR_DEPENDENCY_MISSING',
-        { cause },
-      );
-    }
-    throw cause;
-  }
+export function loadOptional<T = any>(name: string, feature = 'the local IAM'): Promise<T> {
+  return importOptional<T>(name, feature, [INSTALL_HINT[name] ?? name]);
 }
 
 /**
