@@ -34,6 +34,7 @@ interface VaultClient {
   approleLogin(args: { role_id: string; secret_id: string }): Promise<unknown>;
   kubernetesLogin(args: { role: string; jwt: string }): Promise<unknown>;
   tokenLookupSelf(): Promise<unknown>;
+  tokenRevokeSelf(): Promise<unknown>;
 }
 type NodeVault = (options: Record<string, unknown>) => VaultClient;
 
@@ -81,7 +82,8 @@ export async function createVaultBackend(env: Env, options: VaultBackendOptions 
     throw new SecretsBackendError(`Failed to initialize Vault client: ${errorClassName(error)}`, BACKEND, { cause: error });
   }
 
-  await authenticate(client, env, options.kubernetesTokenPath ?? K8S_TOKEN_PATH);
+  // A token we obtained by logging in (AppRole, Kubernetes) is ours to revoke on close; VAULT_TOKEN is the caller's.
+  const loggedIn = await authenticate(client, env, options.kubernetesTokenPath ?? K8S_TOKEN_PATH);
   try {
     await client.tokenLookupSelf();
   } catch (error) {
@@ -115,6 +117,14 @@ export async function createVaultBackend(env: Env, options: VaultBackendOptions 
 
   return {
     name: BACKEND,
+    async close() {
+      if (!loggedIn) return;
+      try {
+        await client.tokenRevokeSelf();
+      } catch {
+        // Best effort: the token expires by its own TTL anyway.
+      }
+    },
     async getSecret(key, { required = true, signal } = {}) {
       const secretPath = vaultSecretPath(prefix, key);
       let data: Record<string, unknown> | undefined;
@@ -136,18 +146,19 @@ export async function createVaultBackend(env: Env, options: VaultBackendOptions 
   };
 }
 
-async function authenticate(client: VaultClient, env: Env, k8sTokenPath: string): Promise<void> {
+/** Logs in; true when the token was obtained here (AppRole, Kubernetes) rather than given. */
+async function authenticate(client: VaultClient, env: Env, k8sTokenPath: string): Promise<boolean> {
   const token = envTrimmed(env, 'VAULT_TOKEN');
   if (token) {
     client.token = token;
-    return;
+    return false;
   }
   const roleId = envTrimmed(env, 'VAULT_ROLE_ID');
   const secretId = envTrimmed(env, 'VAULT_SECRET_ID');
   if (roleId && secretId) {
     try {
       await client.approleLogin({ role_id: roleId, secret_id: secretId });
-      return;
+      return true;
     } catch (error) {
       throw new SecretsBackendError(`Vault AppRole authentication failed: ${describe(error)}`, BACKEND, { cause: error });
     }
@@ -156,7 +167,7 @@ async function authenticate(client: VaultClient, env: Env, k8sTokenPath: string)
     try {
       const jwt = readFileSync(k8sTokenPath, 'utf8').trim();
       await client.kubernetesLogin({ role: envTrimmed(env, 'VAULT_K8S_ROLE') ?? 'dual-auth', jwt });
-      return;
+      return true;
     } catch {
       // As in Python: a failed Kubernetes login falls through to "no credentials".
     }

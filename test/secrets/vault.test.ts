@@ -39,6 +39,15 @@ describe('vault backend against OpenBao (HTTPS, real server)', () => {
     const backend = await createVaultBackend({ VAULT_ADDR: bao.addr, VAULT_CACERT: servers.caFile, VAULT_ROLE_ID: bao.roleId, VAULT_SECRET_ID: bao.secretId });
     expect(backend.name).toBe('vault');
     expect(await backend.getSecret('AGENT_CLIENT_SECRET')).toBe(OKTA_VALUES.AGENT_CLIENT_SECRET);
+    // The token obtained by the login is revoked on close: reads fail afterwards.
+    await backend.close?.();
+    await expectBackendError(backend.getSecret('AGENT_CLIENT_SECRET'), 'vault');
+  });
+
+  it('does not revoke a VAULT_TOKEN it was given', async () => {
+    const backend = await createVaultBackend(tokenEnv);
+    await backend.close?.();
+    expect(await (await createVaultBackend(tokenEnv)).getSecret('AGENT_CLIENT_SECRET')).toBe(OKTA_VALUES.AGENT_CLIENT_SECRET);
   });
 
   it('{value: X} yields X; another map yields its JSON (Python json.dumps text); values are trimmed', async () => {
