@@ -18,7 +18,7 @@ import {
 } from '../../src/index.js';
 import { startRecordingServer, type Endpoint, type RecordedRequest, type RecordingServer, type ScriptedResponse } from './helpers/recording-server.js';
 import { ok, runPython, type PyResult } from './helpers/python.js';
-import { ACT, AGENT_ID, VENDORS, snakeConfig, writeFixtures, type KeyFiles, type Vendor } from './helpers/fixtures.js';
+import { ACT, AGENT_ID, SNAKE_TO_CAMEL, VENDORS, snakeConfig, writeFixtures, type KeyFiles, type Vendor } from './helpers/fixtures.js';
 
 interface PyToken {
   access_token: string;
@@ -90,17 +90,7 @@ afterAll(async () => {
 });
 
 function camel(vendor: Vendor, snake: Record<string, string>): Record<string, string> {
-  const map: Record<string, string> = {
-    token_url: 'tokenUrl',
-    client_id: 'clientId',
-    client_secret: 'clientSecret',
-    audience: 'audience',
-    scope: 'scope',
-    app_private_key_path: 'appPrivateKeyPath',
-    app_id: 'appId',
-    act_audience: 'actAudience',
-  };
-  return { vendor, ...Object.fromEntries(Object.entries(snake).map(([k, v]) => [map[k] ?? k, v])) };
+  return { vendor, ...Object.fromEntries(Object.entries(snake).map(([k, v]) => [SNAKE_TO_CAMEL[k] ?? k, v])) };
 }
 
 const CLASSES = { keycloak: KeycloakAdapter, auth0: Auth0Adapter, okta: OktaAdapter, entraid: EntraIDAdapter } as const;

@@ -8,20 +8,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DualAuthError, getConfig, getSecretsBackendType, getVendor } from '../../src/index.js';
 import { ok, runPython, type PyError, type PyResult } from './helpers/python.js';
-import { writeFixtures, type KeyFiles } from './helpers/fixtures.js';
+import { SNAKE_TO_CAMEL, writeFixtures, type KeyFiles } from './helpers/fixtures.js';
 
 type Env = Record<string, string>;
 
-const SNAKE_TO_CAMEL: Record<string, string> = {
-  token_url: 'tokenUrl',
-  client_id: 'clientId',
-  client_secret: 'clientSecret',
-  audience: 'audience',
-  scope: 'scope',
-  app_private_key_path: 'appPrivateKeyPath',
-  app_id: 'appId',
-  act_audience: 'actAudience',
-};
 
 let keys: KeyFiles;
 let keyDir: string;

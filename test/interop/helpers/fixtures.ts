@@ -82,5 +82,17 @@ export function snakeConfig(vendor: Vendor, base: string, keys: Pick<KeyFiles, '
   }
 }
 
+/** Python config keys and their TypeScript names. */
+export const SNAKE_TO_CAMEL: Record<string, string> = {
+  token_url: 'tokenUrl',
+  client_id: 'clientId',
+  client_secret: 'clientSecret',
+  audience: 'audience',
+  scope: 'scope',
+  app_private_key_path: 'appPrivateKeyPath',
+  app_id: 'appId',
+  act_audience: 'actAudience',
+};
+
 export const ACT = { sub: 'f1234567-89ab-cdef-0123-456789abcdef', email: 'alice@example.com', name: 'Alice Example' };
 export const AGENT_ID = 'agent-finance-bot';
