@@ -110,7 +110,8 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<DemoResu
       apiUrl: api.reportUrl,
       scope: SCOPE,
     });
-    step('Remote agent started', `endpoint ${agent.endpoint}`);
+    const agentEndpoint = agent.endpoint;
+    step('Remote agent started', `endpoint ${agentEndpoint}`);
     const appSender = new HybridSender({ privateKeyPem: iam.app.privateKeyPath });
     const actJwt = await appSender.prepareOutOfSessionAct({
       act: appSender.extractActFromSession(session),
@@ -119,14 +120,17 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<DemoResu
     });
     step('Application signed the act JWT', 'RS256 with the application key, audience = agent endpoint, expires in 60 s');
     const http = new HttpClient({ timeoutMs: 15_000, retries: 0, ca });
-    const answer = await http.request(agent.endpoint, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ actJwt }),
-      retry: false,
-    });
-    const result = JSON.parse(answer.body.toString('utf8')) as RemoteAgentAnswer;
-    step('Application sent it to the agent over HTTPS', `agent answered HTTP ${answer.status}`);
+    const sendToAgent = async (): Promise<{ status: number; result: RemoteAgentAnswer }> => {
+      const answer = await http.request(agentEndpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ actJwt }),
+        retry: false,
+      });
+      return { status: answer.status, result: JSON.parse(answer.body.toString('utf8')) as RemoteAgentAnswer };
+    };
+    const { status, result } = await sendToAgent();
+    step('Application sent it to the agent over HTTPS', `agent answered HTTP ${status}`);
     for (const s of result.steps) step(s.step, s.detail);
     if (!result.ok) {
       throw new DualAuthError(
@@ -138,17 +142,11 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<DemoResu
     step('API accepted the agent\'s call', `agent ${apiBody?.agent} acting for ${apiBody?.human}`);
 
     // The same act JWT a second time must be refused (replay protection).
-    const replay = await http.request(agent.endpoint, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ actJwt }),
-      retry: false,
-    });
-    const replayAnswer = JSON.parse(replay.body.toString('utf8')) as RemoteAgentAnswer;
-    if (replay.status === 200 || replayAnswer.error?.code !== 'ERR_ACT_REPLAY') {
+    const { status: replayStatus, result: replayAnswer } = await sendToAgent();
+    if (replayStatus === 200 || replayAnswer.error?.code !== 'ERR_ACT_REPLAY') {
       throw new DualAuthError('The remote agent accepted a replayed act JWT', 'ERR_DEMO');
     }
-    step('Replayed act JWT refused', `agent answered HTTP ${replay.status}: ${replayAnswer.error.message}`);
+    step('Replayed act JWT refused', `agent answered HTTP ${replayStatus}: ${replayAnswer.error.message}`);
 
     section('check', 'CHECK');
     const bare = await http.request(api.reportUrl, { method: 'GET', retry: false });
