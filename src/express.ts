@@ -9,7 +9,7 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { toLogger } from './logging.js';
-import { humanIdForLogging } from './session/act.js';
+import { humanIdForLogging } from './domain/act.js';
 import { bearerErrorResponse, bearerToken, headerValue } from './verify/bearer.js';
 import type { DualSubjectIdentity, VerifyOptions } from './verify/types.js';
 import { createDualSubjectVerifier } from './verify/verifier.js';

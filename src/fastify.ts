@@ -11,7 +11,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { toLogger, type LoggerLike } from './logging.js';
-import { humanIdForLogging } from './session/act.js';
+import { humanIdForLogging } from './domain/act.js';
 import { bearerErrorResponse, bearerToken, headerValue } from './verify/bearer.js';
 import type { DualSubjectIdentity, VerifyOptions } from './verify/types.js';
 import { createDualSubjectVerifier } from './verify/verifier.js';

@@ -78,4 +78,4 @@ export type {
 // HTTP layer (for JWKS fetches and custom clients that trust a private CA)
 export { HttpClient, createFetch, HttpError, type HttpClientOptions, type CaOption } from './http/index.js';
 export { silentLogger, type Logger, type LoggerLike } from './logging.js';
-export { humanIdForLogging } from './session/act.js';
+export { humanIdForLogging } from './domain/act.js';

@@ -1,5 +1,5 @@
 /** The shared shape of Keycloak, Auth0 and Okta: a client assertion carrying `act`. */
-import type { Act } from '../session/act.js';
+import type { Act } from '../domain/act.js';
 import { BaseAdapter, type AdapterOptions, type VendorProfile } from './base.js';
 import { CLIENT_ASSERTION_TYPE, createAssertionSigner, type AssertionSigner, type PrivateKeyJwtOptions } from './assertion-signer.js';
 import type { AdapterConfigInput } from './config-input.js';

@@ -7,8 +7,8 @@ import type { KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { signCompact } from '../jwt/compact.js';
 import { clientSecretKey, loadPrivateKey } from '../jwt/keys.js';
-import type { Act } from '../session/act.js';
-import { newJti, nowSeconds } from '../session/jti.js';
+import type { Act } from '../domain/act.js';
+import { newJti, nowSeconds } from '../domain/jti.js';
 
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 export const CLIENT_ASSERTION_LIFETIME_SECONDS = 300;

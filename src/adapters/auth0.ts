@@ -1,5 +1,5 @@
 import { DualAuthError } from '../errors.js';
-import type { Act } from '../session/act.js';
+import type { Act } from '../domain/act.js';
 import { ClientAssertionAdapter, type AssertionAdapterOptions } from './assertion-adapter.js';
 import type { VendorProfile } from './base.js';
 import type { AdapterConfigInput } from './config-input.js';

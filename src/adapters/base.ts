@@ -7,9 +7,9 @@ import { DualAuthError, TokenRequestError } from '../errors.js';
 import { HttpClient, requireHttpsUrl, urlForLogging, type HttpClientOptions } from '../http/client.js';
 import { HttpError } from '../http/errors.js';
 import { silentLogger, toLogger, type Logger, type LoggerLike } from '../logging.js';
-import { actForLogging, validateAct, type Act } from '../session/act.js';
+import { actForLogging, validateAct, type Act } from '../domain/act.js';
 import { normaliseAdapterConfig, type AdapterConfigInput, type NormalisedAdapterConfig } from './config-input.js';
-import { TokenResponse, type TokenResponseInit } from './token-response.js';
+import { TokenResponse, type TokenResponseInit } from '../domain/token-response.js';
 
 export interface AdapterOptions extends Pick<HttpClientOptions, 'timeoutMs' | 'retries' | 'backoffMs' | 'maxRetryAfterMs' | 'ca' | 'dispatcher'> {
   logger?: LoggerLike;

@@ -1,13 +1,13 @@
 import type { KeyObject } from 'node:crypto';
 import { DualAuthError } from '../errors.js';
-import type { Act } from '../session/act.js';
-import { newJti, nowSeconds } from '../session/jti.js';
-import { computeAth } from '../verify/ath.js';
+import type { Act } from '../domain/act.js';
+import { newJti, nowSeconds } from '../domain/jti.js';
+import { computeAth } from '../jwt/ath.js';
 import { signCompact } from '../jwt/compact.js';
 import { loadRsaPrivateKey } from '../jwt/keys.js';
 import { BaseAdapter, type AdapterOptions, type VendorProfile } from './base.js';
 import type { AdapterConfigInput } from './config-input.js';
-import type { TokenResponseInit } from './token-response.js';
+import type { TokenResponseInit } from '../domain/token-response.js';
 
 const ENTRAID: VendorProfile = {
   name: 'EntraID',

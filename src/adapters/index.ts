@@ -1,5 +1,5 @@
 export { BaseAdapter, encodeForm, type AdapterOptions, type TokenRequestParams, type VendorProfile } from './base.js';
-export { TokenResponse, type TokenResponseInit } from './token-response.js';
+export { TokenResponse, type TokenResponseInit } from '../domain/token-response.js';
 export { validateAdapterConfig, type AdapterConfigInput } from './config-input.js';
 export { KeycloakAdapter } from './keycloak.js';
 export { Auth0Adapter } from './auth0.js';

@@ -2,7 +2,7 @@
  * Calling an API with a dual-subject token. One implementation behind
  * InSessionAPICall and OutOfSessionAPICall (the reference keeps two copies).
  */
-import type { TokenResponse } from '../adapters/token-response.js';
+import type { TokenResponse } from '../domain/token-response.js';
 import { DualAuthError } from '../errors.js';
 import { HttpClient, urlForLogging, type HttpClientOptions } from '../http/client.js';
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';

@@ -9,11 +9,11 @@ import type { AddressInfo } from 'node:net';
 
 import { DualAuthError } from '../errors.js';
 import { toLogger, type LoggerLike } from '../logging.js';
-import { humanIdForLogging } from '../session/act.js';
+import { humanIdForLogging } from '../domain/act.js';
 import { bearerErrorResponse, createDualSubjectVerifier, type DualSubjectIdentity } from '../verify/index.js';
 import { headerValue, bearerToken } from '../verify/bearer.js';
 import type { DevCertificates } from './certificates.js';
-import type { LocalIam } from './index.js';
+import type { LocalIam } from './types.js';
 import { AGENT_ROLE, type LocalIamVendor } from './profiles.js';
 import { loadOptional } from './optional.js';
 

@@ -11,7 +11,7 @@
  *   for Keycloak and Okta);
  * - the token payload is reshaped to the vendor's claim layout.
  */
-import { humanIdForLogging } from '../session/act.js';
+import { humanIdForLogging } from '../domain/act.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 

@@ -7,9 +7,9 @@ import { signCompact } from '../jwt/compact.js';
 import { loadRsaPrivateKey } from '../jwt/keys.js';
 import { DualAuthError } from '../errors.js';
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
-import { humanIdForLogging, type Act } from './act.js';
-import { newJti, nowSeconds } from './jti.js';
-import { UserSession } from './user-session.js';
+import { humanIdForLogging, type Act } from '../domain/act.js';
+import { newJti, nowSeconds } from '../domain/jti.js';
+import { UserSession } from '../domain/user-session.js';
 
 export interface HybridSenderOptions {
   /** The application's private key: a path to a PEM file (as in Python) or the PEM text itself. Needed only out-of-session. */

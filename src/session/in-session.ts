@@ -1,8 +1,8 @@
 import type { BaseAdapter, TokenRequestParams } from '../adapters/base.js';
-import type { TokenResponse } from '../adapters/token-response.js';
+import type { TokenResponse } from '../domain/token-response.js';
 import { DualAuthError } from '../errors.js';
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
-import type { Act } from './act.js';
+import type { Act } from '../domain/act.js';
 import { TokenCache, type TokenCacheOptions } from './token-cache.js';
 import { requestDualSubjectToken, toParams } from './token-request.js';
 

@@ -4,8 +4,8 @@
  * same scopes until shortly before it or its act assertion expires; concurrent
  * identical requests share one IAM round trip. Bounded; least recently used go first.
  */
-import type { TokenResponse } from '../adapters/token-response.js';
-import type { Act } from './act.js';
+import type { TokenResponse } from '../domain/token-response.js';
+import type { Act } from '../domain/act.js';
 
 export interface TokenCacheOptions {
   /** Most tokens kept. Default 1000. */

@@ -1,9 +1,9 @@
 /** What InSessionTokenRequest and OutOfSessionTokenRequest share: the input checks and the adapter call. */
 import type { BaseAdapter, TokenRequestParams } from '../adapters/base.js';
-import type { TokenResponse } from '../adapters/token-response.js';
+import type { TokenResponse } from '../domain/token-response.js';
 import { DualAuthError, TokenRequestError, errorClassName } from '../errors.js';
 import { silentLogger, type Logger } from '../logging.js';
-import { hasSub, humanIdForLogging, type Act } from './act.js';
+import { hasSub, humanIdForLogging, type Act } from '../domain/act.js';
 import type { TokenCache } from './token-cache.js';
 
 export type Scenario = 'insession' | 'outofsession';

@@ -9,7 +9,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { jwtVerify, type CryptoKey, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import type { KeyObject } from 'node:crypto';
 import { ConfigurationError, DualAuthError } from '../errors.js';
-import { computeAth } from './ath.js';
+import { computeAth } from '../jwt/ath.js';
 import { mapVerifyError } from './errors.js';
 import { humanFromAct } from './identity.js';
 import { isCryptoKey, publicKeyFromPem, requirePublicKeyObject } from './keys.js';
