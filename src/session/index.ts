@@ -3,5 +3,5 @@ export { HybridSender, type HybridSenderOptions, type OutOfSessionActParams, typ
 export { InSessionTokenRequest, type TokenRequestHandlerOptions } from './in-session.js';
 export { TokenCache, type TokenCacheOptions } from './token-cache.js';
 export { OutOfSessionTokenRequest, type OutOfSessionTokenRequestOptions, type VerifyActJwtParams } from './out-of-session.js';
-export { MemoryReplayCache, type ReplayCache, type MemoryReplayCacheOptions } from './replay-cache.js';
+export { MemoryReplayCache, type ReplayCache, type MemoryReplayCacheOptions } from '../domain/replay-cache.js';
 export type { Act } from '../domain/act.js';

@@ -14,7 +14,7 @@ import { pythonFileErrorName } from '../jwt/keys.js';
 import type { CaOption } from '../http/tls.js';
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
 import { humanIdForLogging, type Act } from '../domain/act.js';
-import { MemoryReplayCache, ReplayCacheFullError, type ReplayCache } from './replay-cache.js';
+import { MemoryReplayCache, ReplayCacheFullError, type ReplayCache } from '../domain/replay-cache.js';
 import { TokenCache, type TokenCacheOptions } from './token-cache.js';
 import { requestDualSubjectToken, toParams } from './token-request.js';
 
