@@ -120,8 +120,9 @@ export abstract class BaseAdapter {
       );
     }
     try {
-      const form = await this.buildForm(params.agentId, params.act, scopes);
-      const body = await this.post(form, params.signal);
+      // Built per attempt: a retry carries a freshly signed client assertion (a new jti), which an
+      // IAM that records assertion ids (Keycloak: "Token reuse detected") accepts.
+      const body = await this.post(async () => encodeForm(await this.buildForm(params.agentId, params.act, scopes)), params.signal);
       const token = await this.completeResponse(this.parseSuccess(body, scopes), params.act);
       const response = new TokenResponse(token);
       if (logging) {
@@ -147,13 +148,13 @@ export abstract class BaseAdapter {
     }
   }
 
-  /** POSTs the form; returns the 200 body or throws the vendor's TokenRequestError. */
-  private async post(form: Record<string, string>, signal: AbortSignal | undefined): Promise<Buffer> {
+  /** POSTs the form (encoded anew for each attempt); returns the 200 body or throws the vendor's TokenRequestError. */
+  private async post(form: () => Promise<string>, signal: AbortSignal | undefined): Promise<Buffer> {
     const headers: Record<string, string> = { 'content-type': FORM_CONTENT_TYPE, accept: this.profile.accept };
     let answer;
     try {
       this.#tokenEndpoint ??= requireHttpsUrl(this.tokenUrl, 'Token URL must use HTTPS (https://)');
-      answer = await this.http.request(this.#tokenEndpoint, { method: 'POST', headers, body: encodeForm(form), signal });
+      answer = await this.http.request(this.#tokenEndpoint, { method: 'POST', headers, body: form, signal });
     } catch (error) {
       if (error instanceof HttpError) {
         throw new TokenRequestError(this.profile.networkMessage(error.pythonName), undefined, { code: error.code as never, cause: error });
