@@ -34,7 +34,11 @@ export interface HttpClientOptions {
 export interface HttpRequest {
   method?: string;
   headers?: Record<string, string>;
-  body?: string | Buffer;
+  /**
+   * The body, or a function called before each attempt that returns it: a token
+   * request signs a fresh client assertion (a new `jti`) for every retry.
+   */
+  body?: string | Buffer | (() => string | Buffer | Promise<string | Buffer>);
   signal?: AbortSignal | undefined;
   /** Retry this request on retryable answers. Default true. */
   retry?: boolean;
@@ -127,8 +131,10 @@ export class HttpClient {
     for (let attempt = 1; ; attempt++) {
       let response: HttpResponse | undefined;
       let failure: HttpError | undefined;
+      // Built outside the try: a failure to build the body is the caller's error, not a transport one.
+      const body = typeof init.body === 'function' ? await init.body() : init.body;
       try {
-        response = await this.attempt(target, init, attempt);
+        response = await this.attempt(target, init, body, attempt);
       } catch (error) {
         failure = toHttpError(error);
         // Only failures where the request surely did not reach the server are retried.
@@ -161,19 +167,19 @@ export class HttpClient {
    * at most timeoutMs), which cost no timer or AbortController per request. A caller's
    * signal is passed to undici and raced, so an abort releases the caller at once.
    */
-  private async attempt(target: URL, init: HttpRequest, attempt: number): Promise<HttpResponse> {
+  private async attempt(target: URL, init: HttpRequest, body: string | Buffer | undefined, attempt: number): Promise<HttpResponse> {
     const exchange = async (): Promise<HttpResponse> => {
       const answer = await undiciRequest(target, {
         method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
         headers: init.headers,
-        body: init.body,
+        body,
         dispatcher: this.dispatcher,
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
         ...(init.signal ? { signal: init.signal } : {}),
       } as Parameters<typeof undiciRequest>[1]);
-      const body = await readBounded(answer.body, this.maxResponseBytes);
-      return { status: answer.statusCode, headers: flattenHeaders(answer.headers), body, attempts: attempt };
+      const received = await readBounded(answer.body, this.maxResponseBytes);
+      return { status: answer.statusCode, headers: flattenHeaders(answer.headers), body: received, attempts: attempt };
     };
     const signal = init.signal;
     if (!signal) return exchange();

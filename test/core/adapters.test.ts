@@ -405,6 +405,36 @@ describe.each(vendors)('%s error answers', (name, make, texts, other, networkTex
   });
 });
 
+describe('retried token requests', () => {
+  it.each([
+    ['Keycloak', () => keycloak()],
+    ['Auth0', () => auth0()],
+    ['Okta', () => okta()],
+  ] as Array<[string, AdapterFactory]>)('%s signs a fresh client assertion (new jti) for each attempt', async (_name, make) => {
+    let calls = 0;
+    const answer = issueToken();
+    server.handle((req, res) => (++calls === 1 ? json(res, 503, { error: 'busy' }, { 'retry-after': '0' }) : answer(req, res)));
+    const before = server.requests.length;
+    await make().requestToken({ agentId: 'agent', act: ACT, scope: ['finance.read'] });
+    const attempts = server.requests.slice(before).map((request) => {
+      const fields = formFields(request.body);
+      const assertion = fields.find(([name]) => name === 'client_assertion')?.[1];
+      markSensitive(assertion);
+      return { fields, ...decodeJwt(assertion!) };
+    });
+    expect(attempts).toHaveLength(2);
+    const [first, second] = attempts as [(typeof attempts)[0], (typeof attempts)[0]];
+    expect(first.payload.jti).not.toBe(second.payload.jti);
+    // Apart from the assertion, the two requests are the same bytes; the assertions differ only in jti (and time).
+    const withoutAssertion = (fields: Array<[string, string]>) => fields.filter(([name]) => name !== 'client_assertion');
+    expect(withoutAssertion(second.fields)).toEqual(withoutAssertion(first.fields));
+    expect(second.header).toEqual(first.header);
+    expect(Object.keys(second.payload)).toEqual(['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'act']);
+    const stable = ({ iss, sub, aud, act }: Record<string, unknown>) => ({ iss, sub, aud, act });
+    expect(stable(second.payload)).toEqual(stable(first.payload));
+  });
+});
+
 describe('timeouts and aborts', () => {
   it('a hanging IAM gives ERR_TIMEOUT', async () => {
     server.handle(() => {});

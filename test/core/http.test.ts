@@ -49,6 +49,16 @@ describe('HttpClient', () => {
     expect(logger.lines.filter((line) => line.includes('http_retry'))).toHaveLength(2);
   });
 
+  it('builds a function body anew for each attempt', async () => {
+    server.requests.length = 0;
+    let calls = 0;
+    server.handle((_, res) => (++calls < 3 ? json(res, 503, {}) : json(res, 200, {})));
+    let built = 0;
+    const answer = await client({ retries: 2 }).request(server.url('/fresh'), { method: 'POST', body: async () => `attempt=${++built}` });
+    expect(answer.status).toBe(200);
+    expect(server.requests.map((request) => request.body)).toEqual(['attempt=1', 'attempt=2', 'attempt=3']);
+  });
+
   it('stops retrying at the first non-retryable answer', async () => {
     let calls = 0;
     server.handle((_, res) => (++calls === 1 ? json(res, 500, {}) : json(res, 400, { error: 'invalid_request' })));
