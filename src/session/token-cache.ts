@@ -1,9 +1,15 @@
 /**
  * Optional token reuse (the reference requests a new token for every call).
- * A token is reused for the same agent, the same human (the whole act) and the
- * same scopes until shortly before it or its act assertion expires; concurrent
- * identical requests share one IAM round trip. Bounded; least recently used go first.
+ * A token is reused for the same agent, the same person and the same scopes until
+ * shortly before it or its act assertion expires; concurrent identical requests
+ * share one IAM round trip. Bounded; least recently used go first.
+ * The person is what the request sends to vouch for them: the whole act, or (hashed)
+ * the person's own token (token exchange) or the application's assertion, so two
+ * people never share a token.
  */
+import { createHash } from 'node:crypto';
+import type { TokenRequestParams } from '../adapters/base.js';
+import { ACCESS_TOKEN_TYPE } from '../adapters/delegation.js';
 import type { TokenResponse } from '../domain/token-response.js';
 import type { Act } from '../domain/act.js';
 
@@ -29,8 +35,19 @@ export class TokenCache {
     this.skewMs = (options.skewSeconds ?? 30) * 1000;
   }
 
-  async getOrRequest(agentId: string, act: Act, scopes: readonly string[] | string, request: () => Promise<TokenResponse>): Promise<TokenResponse> {
-    const key = JSON.stringify([agentId, canonical(act), typeof scopes === 'string' ? scopes : [...scopes].join(' ')]);
+  /** The token for these request parameters: reused, shared with a request under way, or requested. */
+  async getOrRequest(params: CacheKeyParams, request: () => Promise<TokenResponse>): Promise<TokenResponse>;
+  async getOrRequest(agentId: string, act: Act, scopes: readonly string[] | string, request: () => Promise<TokenResponse>): Promise<TokenResponse>;
+  async getOrRequest(
+    first: CacheKeyParams | string,
+    second: Act | (() => Promise<TokenResponse>),
+    scopes?: readonly string[] | string,
+    third?: () => Promise<TokenResponse>,
+  ): Promise<TokenResponse> {
+    const [key, request] =
+      typeof first === 'string'
+        ? [tokenCacheKey({ agentId: first, act: second as Act, scope: scopes ?? [] }), third!]
+        : [tokenCacheKey(first), second as () => Promise<TokenResponse>];
     const now = Date.now();
     const hit = this.entries.get(key);
     if (hit && hit.reuseUntil > now) {
@@ -54,6 +71,26 @@ export class TokenCache {
   clear(): void {
     this.entries.clear();
   }
+}
+
+/** What identifies a token in the cache (the token request's parameters). */
+export type CacheKeyParams = Pick<TokenRequestParams, 'agentId' | 'act' | 'scope' | 'subjectToken' | 'subjectTokenType' | 'actAssertion'>;
+
+/**
+ * The cache key of a token request: agent, scopes, and what vouches for the person. The person's
+ * token and the application's assertion enter it as SHA-256 digests: the key holds no credential.
+ */
+export function tokenCacheKey(params: CacheKeyParams): string {
+  const scopes = typeof params.scope === 'string' ? params.scope : [...params.scope].join(' ');
+  if (params.subjectToken !== undefined) {
+    return JSON.stringify(['token-exchange', params.agentId, digest(params.subjectToken), params.subjectTokenType ?? ACCESS_TOKEN_TYPE, scopes]);
+  }
+  if (params.actAssertion !== undefined) return JSON.stringify(['assertion', params.agentId, digest(params.actAssertion), scopes]);
+  return JSON.stringify([params.agentId, canonical(params.act), scopes]);
+}
+
+function digest(text: string): string {
+  return createHash('sha256').update(text).digest('base64url');
 }
 
 function lifetimeMs(token: TokenResponse): number {
