@@ -30,6 +30,9 @@ export type DualAuthErrorCode =
   | 'ERR_ACT_REPLAY'
   | 'ERR_ACT_MISSING_SUB'
   | 'ERR_ACT_ISSUER'
+  // shared stores (dual-auth/redis)
+  | 'ERR_REPLAY_STORE_UNAVAILABLE'
+  | 'ERR_INVALID_ENCRYPTION_KEY'
   // resource-server verification
   | 'ERR_TOKEN_MISSING'
   | 'ERR_TOKEN_INVALID'

@@ -44,6 +44,7 @@ export {
   OutOfSessionTokenRequest,
   MemoryReplayCache,
   TokenCache,
+  tokenCacheKey,
 } from './session/index.js';
 export type {
   Act,
@@ -56,6 +57,8 @@ export type {
   ReplayCache,
   MemoryReplayCacheOptions,
   TokenCacheOptions,
+  TokenCacheOption,
+  TokenStore,
   TokenRequestHandlerOptions,
 } from './session/index.js';
 

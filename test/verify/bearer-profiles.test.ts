@@ -40,6 +40,7 @@ describe('bearerErrorResponse', () => {
     expect(httpStatusFor(new DualAuthError('x', 'ERR_TOKEN_EXPIRED'))).toBe(401);
     expect(httpStatusFor(new DualAuthError('x', 'ERR_ACT_ASSERTION_MISSING'))).toBe(401);
     expect(httpStatusFor(new DualAuthError('x', 'ERR_FORBIDDEN'))).toBe(403);
+    expect(httpStatusFor(new DualAuthError('x', 'ERR_REPLAY_STORE_UNAVAILABLE'))).toBe(503);
     expect(httpStatusFor(new ConfigurationError('x'))).toBe(500);
     expect(httpStatusFor('weird')).toBe(500);
   });
