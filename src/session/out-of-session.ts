@@ -9,6 +9,7 @@ import type { BaseAdapter, TokenRequestParams } from '../adapters/base.js';
 import type { TokenResponse } from '../domain/token-response.js';
 import { ActVerificationError, DualAuthError, type DualAuthErrorCode } from '../errors.js';
 import { createFetch } from '../http/client.js';
+import { isStrictCompactJws } from '../jwt/base64url.js';
 import { verifyRs256Compact } from '../jwt/compact.js';
 import { pythonFileErrorName } from '../jwt/keys.js';
 import type { CaOption } from '../http/tls.js';
@@ -92,7 +93,8 @@ export class OutOfSessionTokenRequest {
   async receiveAndVerifyActJwt(first: VerifyActJwtParams | string, expectedAudience?: string): Promise<Act> {
     const { actJwt, expectedAudience: audience } = typeof first === 'string' ? { actJwt: first, expectedAudience: expectedAudience as string } : first ?? ({} as VerifyActJwtParams);
     if (!audience || typeof audience !== 'string') throw new DualAuthError('expectedAudience is required', 'ERR_INVALID_ARGUMENT');
-    if (typeof actJwt !== 'string' || actJwt.length === 0 || actJwt.length > this.maxJwtLength) {
+    // Strict base64url before any parsing (RFC 7515 §2): jose's decoder would skip whitespace and padding.
+    if (typeof actJwt !== 'string' || actJwt.length > this.maxJwtLength || !isStrictCompactJws(actJwt, true)) {
       throw this.fail('Act JWT invalid: DecodeError', 'ERR_ACT_INVALID', 'jwt_invalid');
     }
     let payload: JWTPayload;
@@ -131,7 +133,7 @@ export class OutOfSessionTokenRequest {
     if (!fresh) throw this.fail('Act JWT replay detected', 'ERR_ACT_REPLAY', 'jwt_replay_detected', { jti });
 
     const act = payload.act as Act | undefined;
-    if (act === null || typeof act !== 'object' || Array.isArray(act) || typeof act.sub !== 'string' || !act.sub) {
+    if (act === null || typeof act !== 'object' || Array.isArray(act) || typeof act.sub !== 'string' || !act.sub.trim()) {
       throw this.fail('Act JWT must contain act.sub', 'ERR_ACT_MISSING_SUB', 'jwt_invalid_act');
     }
     this.logger.info({ event: 'jwt_verified', human_id: humanIdForLogging(act.sub), exp: payload.exp, jti, audience }, 'Act JWT verified');

@@ -21,6 +21,7 @@ import {
 } from '../../src/index.js';
 import { auditLogger, markSensitive, rejection, thrown } from '../helpers/log-audit.js';
 import { decodeJwt, json, startTestServer, type TestServer } from '../helpers/https-server.js';
+import { malleatedCopies } from '../helpers/malleate.js';
 
 const EMAIL = 'bob.session@corp.example';
 const NAME = 'Bob Session';
@@ -147,6 +148,7 @@ describe('OutOfSessionTokenRequest.receiveAndVerifyActJwt', () => {
     ['signed with another key', () => signed({}, other.privateKey), 'Act JWT signature invalid', 'ERR_ACT_SIGNATURE'],
     ['without act.sub', () => signed({ act: { email: EMAIL } }), 'Act JWT must contain act.sub', 'ERR_ACT_MISSING_SUB'],
     ['with a non-string act.sub', () => signed({ act: { sub: 7 } }), 'Act JWT must contain act.sub', 'ERR_ACT_MISSING_SUB'],
+    ['with a whitespace-only act.sub', () => signed({ act: { sub: ' \t ' } }), 'Act JWT must contain act.sub', 'ERR_ACT_MISSING_SUB'],
     ['without exp', () => signed({ exp: undefined }), 'Act JWT invalid: MissingRequiredClaimError', 'ERR_ACT_INVALID'],
     ['without aud', () => signed({ aud: undefined }), 'Act JWT invalid: MissingRequiredClaimError', 'ERR_ACT_INVALID'],
     ['not yet valid', () => signed({ nbf: Math.floor(Date.now() / 1000) + 600 }), 'Act JWT invalid: ImmatureSignatureError', 'ERR_ACT_INVALID'],
@@ -180,6 +182,14 @@ describe('OutOfSessionTokenRequest.receiveAndVerifyActJwt', () => {
     expect(error).toBeInstanceOf(ActVerificationError);
     expect(error.message).toBe(message);
     expect(error.code).toBe(code);
+  });
+
+  it('refuses every altered encoding of a valid JWT (strict base64url, RFC 7515 §2)', async () => {
+    const verifier = receiver();
+    for (const [name, copy] of malleatedCopies(await signed({}))) {
+      const error = await rejection(verifier.receiveAndVerifyActJwt(copy, AGENT));
+      expect([name, error.code, error.message]).toEqual([name, 'ERR_ACT_INVALID', 'Act JWT invalid: DecodeError']);
+    }
   });
 
   it('checks iss when asked, accepts clock skew when asked', async () => {
@@ -383,6 +393,9 @@ describe('act JWT keys from a JWKS URL (key rotation)', () => {
       expect((await rejection(verifier.receiveAndVerifyActJwt(jwt, AGENT))).code).toBe('ERR_ACT_REPLAY');
       const unknownKid = await signed({}, other.privateKey, { alg: 'RS256', kid: 'someone-else' });
       expect((await rejection(verifier.receiveAndVerifyActJwt(unknownKid, AGENT))).message).toBe('Act JWT signature invalid');
+      for (const [name, copy] of malleatedCopies(await signed({}, app.privateKey, { alg: 'RS256', kid: 'app-2026' }))) {
+        expect([name, (await rejection(verifier.receiveAndVerifyActJwt(copy, AGENT))).message]).toEqual([name, 'Act JWT invalid: DecodeError']);
+      }
       const expired = await signed({ exp: Math.floor(Date.now() / 1000) - 5 }, app.privateKey, { alg: 'RS256', kid: 'app-2026' });
       expect((await rejection(verifier.receiveAndVerifyActJwt(expired, AGENT))).message).toBe('Act JWT expired');
     } finally {
