@@ -8,9 +8,9 @@
 //   an authorize hook's own DualAuthError).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, posix } from 'node:path';
+import { dirname, join, posix, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -43,8 +43,8 @@ const EXPECTED_FILES = [
   'dist/cli.js',
   'dist/cli.js.map',
   ...ENTRIES.flatMap((entry) => ['.js', '.js.map', '.cjs', '.cjs.map', '.d.ts', '.d.cts'].map((ext) => `dist/${entry}${ext}`)),
-  ...['architecture', 'cli', 'differences', 'guide', 'local-iam', 'migrating-from-python', 'performance', 'resource-server', 'secrets-backends'].map((name) => `docs/${name}.md`),
-  ...['auth0', 'entraid', 'keycloak', 'okta'].map((name) => `docs/iam/${name}.md`),
+  // Every Markdown page under docs/ ships, and nothing else there.
+  ...readdirSync(join(root, 'docs'), { recursive: true }).filter((path) => path.endsWith('.md')).map((path) => `docs/${path.split(sep).join('/')}`),
 ];
 // Shared and lazily loaded modules (tsup splitting) and shared declaration files carry a content hash.
 const CHUNK = /^dist\/chunks\/[a-z0-9-]+-[A-Z0-9]{8}\.(js|cjs)(\.map)?$/;
