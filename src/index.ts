@@ -61,7 +61,8 @@ export type {
   ReplayCache,
   MemoryReplayCacheOptions,
   TokenCacheOptions,
-  CacheKeyParams,
+  TokenCacheOption,
+  TokenStore,
   TokenRequestHandlerOptions,
 } from './session/index.js';
 

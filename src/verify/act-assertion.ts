@@ -10,6 +10,7 @@ import { jwtVerify, type CryptoKey, type JWTPayload, type JWTVerifyOptions } fro
 import type { KeyObject } from 'node:crypto';
 import { ConfigurationError, DualAuthError } from '../errors.js';
 import { computeAth } from '../jwt/ath.js';
+import { isStrictCompactJws } from '../jwt/base64url.js';
 import { mapVerifyError } from './errors.js';
 import { humanFromAct } from './identity.js';
 import { isCryptoKey, publicKeyFromPem, requirePublicKeyObject } from './keys.js';
@@ -49,7 +50,7 @@ export function createActAssertionVerifier(options: VerifyOptions, clockToleranc
       if (assertion === undefined || assertion === null || assertion === '') {
         throw new DualAuthError('X-Act-Assertion is missing', 'ERR_ACT_ASSERTION_MISSING');
       }
-      if (typeof assertion !== 'string' || assertion.length > MAX_JWT_LENGTH) {
+      if (typeof assertion !== 'string' || assertion.length > MAX_JWT_LENGTH || !isStrictCompactJws(assertion)) {
         throw new DualAuthError('Act assertion is malformed', 'ERR_ACT_ASSERTION_INVALID');
       }
       let claims: JWTPayload;

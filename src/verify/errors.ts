@@ -82,11 +82,14 @@ const STATUS: Partial<Record<string, number>> = {
   ERR_ABORTED: 503,
   ERR_TIMEOUT: 503,
   ERR_NETWORK: 503,
+  // The replay store (e.g. Redis) could not be asked: refused, never accepted; worth a retry.
+  ERR_REPLAY_STORE_UNAVAILABLE: 503,
 };
 
 /**
  * The HTTP status a resource server answers for an error: 401 no or invalid
- * credentials, 403 valid but not allowed, 503 the IAM's keys unreachable, 500
+ * credentials, 403 valid but not allowed, 503 the IAM's keys or the replay store
+ * unreachable, 500
  * anything else (misconfiguration, bugs).
  */
 export function httpStatusFor(error: unknown): number {

@@ -19,7 +19,6 @@ import {
   KeycloakAdapter,
   OktaAdapter,
   OutOfSessionTokenRequest,
-  TokenCache,
   TokenRequestError,
   UserSession,
   createAdapter,
@@ -367,24 +366,12 @@ describe('session handlers and the token cache', () => {
     expect(server.requests.length - before).toBe(2);
     expect(bob.accessToken).not.toBe(alice.accessToken);
     expect(aliceAgain.accessToken).toBe(alice.accessToken);
-    const key = tokenCacheKey({ agentId: 'finance-agent', scope: ['finance.read'], subjectToken: SUBJECT });
+    const adapter = keycloak();
+    const key = tokenCacheKey(adapter, { agentId: 'finance-agent', scope: ['finance.read'], subjectToken: SUBJECT });
     expect(key).not.toContain(SUBJECT.slice(0, 20));
-    expect(tokenCacheKey({ agentId: 'finance-agent', scope: ['finance.read'], actAssertion: ASSERTION })).not.toBe(
-      tokenCacheKey({ agentId: 'finance-agent', scope: ['finance.read'], actAssertion: fakeJwt('another-assertion') }),
+    expect(tokenCacheKey(adapter, { agentId: 'finance-agent', scope: ['finance.read'], actAssertion: ASSERTION })).not.toBe(
+      tokenCacheKey(adapter, { agentId: 'finance-agent', scope: ['finance.read'], actAssertion: fakeJwt('another-assertion') }),
     );
-  });
-
-  it('the positional TokenCache form keeps working', async () => {
-    const cache = new TokenCache();
-    let requests = 0;
-    const make = async () => {
-      requests++;
-      return new (await import('../../src/index.js')).TokenResponse({ accessToken: 'cached-token-1', tokenType: 'Bearer', expiresIn: 300, scope: '' });
-    };
-    markSensitive('cached-token-1');
-    await cache.getOrRequest('agent', { sub: 'u1' }, ['a'], make);
-    await cache.getOrRequest({ agentId: 'agent', act: { sub: 'u1' }, scope: 'a' }, make);
-    expect(requests).toBe(1);
   });
 });
 

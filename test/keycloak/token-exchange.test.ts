@@ -133,9 +133,10 @@ describe('Keycloak refuses, the library throws TokenRequestError and gives no to
 
   it('an expired subject token: a real token of the 2-second login client, used after it expired', async () => {
     const { accessToken, claims } = await loginTestUser('finance-web-app-short-lived');
-    expect(claims!.exp! - claims!.iat!).toBe(2);
+    const { exp, iat } = claims as { exp: number; iat: number };
+    expect(exp - iat).toBe(2);
     // Wait until Keycloak's clock is past exp (exp has a one-second resolution).
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, (claims!.exp! + 1) * 1000 - Date.now()) + 500));
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, (exp + 1) * 1000 - Date.now()) + 500));
     const error = await refused(accessToken);
     expect(error.statusCode).toBe(400);
     expect(error.iamError).toBe('invalid_request');
