@@ -7,9 +7,13 @@ import { signCompact } from '../jwt/compact.js';
 import { loadRsaPrivateKey } from '../jwt/keys.js';
 import { DualAuthError } from '../errors.js';
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
+import { POSITIVE_INTEGER, numberOption } from '../options.js';
 import { humanIdForLogging, type Act } from '../domain/act.js';
 import { newJti, nowSeconds } from '../domain/jti.js';
 import { UserSession } from '../domain/user-session.js';
+
+/** As the reference. */
+const DEFAULT_TTL_SECONDS = 60;
 
 export interface HybridSenderOptions {
   /** The application's private key: a path to a PEM file (as in Python) or the PEM text itself. Needed only out-of-session. */
@@ -115,7 +119,7 @@ export class HybridSender {
   async prepareOutOfSessionAct(first: OutOfSessionActParams | Act, agentEndpoint?: string, ttlSeconds?: number): Promise<string> {
     const params: OutOfSessionActParams = agentEndpoint === undefined ? (first as OutOfSessionActParams) : { act: first as Act, agentEndpoint, ttlSeconds };
     const { act, agentEndpoint: endpoint } = params ?? ({} as OutOfSessionActParams);
-    const ttl = params?.ttlSeconds ?? 60;
+    const ttl = numberOption('ttlSeconds', params?.ttlSeconds, DEFAULT_TTL_SECONDS, POSITIVE_INTEGER);
     if (!this.#privateKey) {
       this.logger.error({ event: 'missing_private_key' }, 'Out-of-session requires private key');
       throw new DualAuthError('HybridSender not configured for out-of-session - initialize with private_key_pem parameter', 'ERR_KEY_LOAD');
@@ -128,7 +132,6 @@ export class HybridSender {
       this.logger.error({ event: 'invalid_agent_endpoint' }, 'Agent endpoint must use HTTPS');
       throw new DualAuthError('Agent endpoint must use HTTPS for security', 'ERR_INSECURE_URL');
     }
-    if (!Number.isInteger(ttl) || ttl <= 0) throw new DualAuthError('ttlSeconds must be a positive integer', 'ERR_INVALID_ARGUMENT');
     if (ttl < 10 || ttl > 300) this.logger.warn({ event: 'unusual_ttl', ttl_seconds: ttl }, 'TTL outside recommended range (10-300 seconds)');
 
     const now = nowSeconds();

@@ -11,6 +11,7 @@ import type { KeyObject } from 'node:crypto';
 import { ConfigurationError, DualAuthError } from '../errors.js';
 import { computeAth } from '../jwt/ath.js';
 import { isStrictCompactJws } from '../jwt/base64url.js';
+import { POSITIVE, numberOption } from '../options.js';
 import { mapVerifyError } from './errors.js';
 import { humanFromAct } from './identity.js';
 import { isCryptoKey, publicKeyFromPem, requirePublicKeyObject } from './keys.js';
@@ -31,8 +32,7 @@ export function createActAssertionVerifier(options: VerifyOptions, clockToleranc
   if (typeof audience !== 'string' || audience.length === 0) {
     throw new ConfigurationError('entraid: actAssertionAudience is required when audience is not a single string');
   }
-  const maxAge = options.actAssertionMaxAgeSeconds ?? DEFAULT_ACT_ASSERTION_MAX_AGE_SECONDS;
-  if (!Number.isFinite(maxAge) || maxAge <= 0) throw new ConfigurationError('actAssertionMaxAgeSeconds must be a positive number');
+  const maxAge = numberOption('actAssertionMaxAgeSeconds', options.actAssertionMaxAgeSeconds, DEFAULT_ACT_ASSERTION_MAX_AGE_SECONDS, POSITIVE);
   const bind = options.bindAgentToken === true;
 
   // Built once: the per-call path allocates nothing but the result.
