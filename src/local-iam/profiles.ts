@@ -5,6 +5,7 @@
  * JWT access token payload to the vendor's claim layout, so the real adapters
  * run unchanged against it.
  */
+import { createHash } from 'node:crypto';
 
 export type LocalIamVendor = 'keycloak' | 'auth0' | 'okta' | 'entraid';
 
@@ -151,7 +152,18 @@ export function shapeLoginTokenClaims(vendor: LocalIamVendor, t: PersonTokenFact
     case 'okta':
       return { ver: 1, ...base, aud: t.audience, cid: t.clientId, uid: t.userId, sub: t.userId, scp: ['openid'] };
     case 'entraid':
-      return { ...base, aud: t.audience, nbf: t.iat, ver: '2.0', tid: t.tenantId, oid: t.userId, sub: t.userId, azp: t.clientId, azpacr: '0', scp: 'access_as_user' };
+      return {
+        ...base,
+        aud: t.audience,
+        nbf: t.iat,
+        ver: '2.0',
+        tid: t.tenantId,
+        oid: t.userId,
+        sub: entraPairwiseSubject(t.userId, t.audience),
+        azp: t.clientId,
+        azpacr: '0',
+        scp: 'access_as_user',
+      };
   }
 }
 
@@ -188,13 +200,22 @@ export function shapeDelegatedTokenClaims(vendor: LocalIamVendor, t: PersonToken
         ver: '2.0',
         tid: t.tenantId,
         oid: t.userId,
-        sub: t.userId,
+        sub: entraPairwiseSubject(t.userId, t.audience),
         azp: t.clientId,
         appid: t.clientId,
         azpacr: '1',
         scp: t.scopes.join(' '),
       };
   }
+}
+
+/**
+ * Entra ID's `sub` of a person is pairwise: the same person has another `sub` for each
+ * application (43 base64url characters), while `oid` is their one object id. (In an
+ * app-only token `sub` = `oid`, the service principal.)
+ */
+function entraPairwiseSubject(userId: string, audience: string): string {
+  return createHash('sha256').update(`${userId}\n${audience}`).digest('base64url');
 }
 
 /**

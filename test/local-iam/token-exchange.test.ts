@@ -82,7 +82,7 @@ describe.each(VENDORS)('local IAM token exchange, %s profile', (vendor) => {
     const token = await adapter.requestToken({ agentId, scope: ['finance.read'], subjectToken: await login(vendor) });
     markSensitive(token.accessToken);
     const claims = await verifyWithJwks(vendor, token.accessToken, target.apiAudience);
-    expect(claims.sub).toBe(USER_ID);
+    expect(vendor === 'entraid' ? claims.oid : claims.sub).toBe(USER_ID);
     expect(token.actAssertion).toBeUndefined();
     switch (vendor) {
       case 'keycloak':
@@ -97,6 +97,9 @@ describe.each(VENDORS)('local IAM token exchange, %s profile', (vendor) => {
         break;
       case 'entraid':
         expect(claims).toMatchObject({ oid: USER_ID, azp: agentId, appid: agentId, scp: 'finance.read', ver: '2.0' });
+        // A person's sub is pairwise (per application), unlike an app-only token's sub = oid.
+        expect(claims.sub).toMatch(/^[A-Za-z0-9_-]{43}$/);
+        expect(claims.sub).not.toBe(claims.oid);
         expect(claims.roles).toBeUndefined(); // On-Behalf-Of: delegated scopes, no application roles
         expect(claims.act).toBeUndefined();
         expect(token.scope).toBe(`${target.apiAudience}/finance.read`);
@@ -111,7 +114,8 @@ describe.each(VENDORS)('local IAM token exchange, %s profile', (vendor) => {
     const session = new UserSession({ userEmail: iam(vendor).testUser.email, userId: USER_ID, subjectToken: await login(vendor) });
     const token = await new InSessionTokenRequest(adapter).requestToken({ agentId, scope: ['finance.read'], subjectToken: session.subjectToken });
     markSensitive(token.accessToken);
-    expect(decodeJwt(token.accessToken).sub).toBe(USER_ID);
+    const claims = decodeJwt(token.accessToken);
+    expect(vendor === 'entraid' ? claims.oid : claims.sub).toBe(USER_ID);
   });
 
   it('a tampered subject token is refused with the vendor code', async () => {
