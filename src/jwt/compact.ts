@@ -14,6 +14,12 @@ import { createHmac, sign, verify, type KeyObject } from 'node:crypto';
 import { errors, type JWTPayload } from 'jose';
 import { pythonCompactJson } from '../python-json.js';
 import { isStrictCompactJws } from './base64url.js';
+import { smallRsaModulus } from './keys.js';
+
+// As jose: TypeError `RS256 requires key modulusLength to be 2048 bits or larger`.
+function requireLargeEnough(key: KeyObject): void {
+  if (smallRsaModulus(key) !== undefined) throw new TypeError('RS256 requires key modulusLength to be 2048 bits or larger');
+}
 
 export type FixedAlgorithm = 'HS256' | 'RS256';
 
@@ -25,6 +31,7 @@ export function signCompact(alg: FixedAlgorithm, header: Record<string, unknown>
   // node:crypto signs with whatever key it is given: an EC key would yield an ECDSA signature labelled RS256.
   if (alg === 'RS256' && (key.type !== 'private' || key.asymmetricKeyType !== 'rsa')) throw new errors.JOSENotSupported('RS256 needs an RSA private key');
   if (alg === 'HS256' && key.type !== 'secret') throw new errors.JOSENotSupported('HS256 needs a secret key');
+  if (alg === 'RS256') requireLargeEnough(key);
   const sortedHeader = Object.fromEntries(Object.entries(header).sort(([a], [b]) => (a < b ? -1 : 1)));
   const input = `${encodeJson(sortedHeader)}.${encodeJson(claims)}`;
   const signature = alg === 'HS256' ? createHmac('sha256', key).update(input).digest() : sign('sha256', Buffer.from(input), key);
@@ -47,6 +54,7 @@ export interface Rs256Checks {
 export function verifyRs256Compact(jwt: string, key: KeyObject, checks: Rs256Checks): JWTPayload {
   // Only an RSA public key: with an EC or RSA-PSS key node:crypto would accept another algorithm's signature.
   if (key.type !== 'public' || key.asymmetricKeyType !== 'rsa') throw new errors.JOSENotSupported('RS256 needs an RSA public key');
+  requireLargeEnough(key);
   // An empty signature parses (as PyJWT): `alg: none` is then refused by the alg check, not as malformed.
   if (!isStrictCompactJws(jwt, true)) throw new errors.JWSInvalid('Invalid Compact JWS');
   const [encodedHeader = '', encodedPayload = '', encodedSignature = ''] = jwt.split('.');

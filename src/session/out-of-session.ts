@@ -11,7 +11,7 @@ import { ActVerificationError, DualAuthError, type DualAuthErrorCode } from '../
 import { createFetch } from '../http/client.js';
 import { isStrictCompactJws } from '../jwt/base64url.js';
 import { verifyRs256Compact } from '../jwt/compact.js';
-import { pythonFileErrorName } from '../jwt/keys.js';
+import { pythonFileErrorName, smallRsaKeyMessage, smallRsaModulus } from '../jwt/keys.js';
 import type { CaOption } from '../http/tls.js';
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
 import { NON_NEGATIVE, POSITIVE, POSITIVE_INTEGER, numberOption } from '../options.js';
@@ -224,13 +224,19 @@ function loadVerificationKey(options: OutOfSessionTokenRequestOptions, logger: L
       throw new DualAuthError(`Cannot load public key: ${pythonFileErrorName(error)}`, 'ERR_KEY_LOAD', { cause: error });
     }
   }
+  let key: KeyObject;
   try {
     // A private key given by mistake yields its public half; only RSA is accepted (RS256).
-    const key = pem instanceof KeyObject && pem.type === 'public' ? pem : createPublicKey(pem);
+    key = pem instanceof KeyObject && pem.type === 'public' ? pem : createPublicKey(pem);
     if (key.asymmetricKeyType !== 'rsa') throw new Error('not an RSA key');
-    return key;
   } catch (error) {
     logger.error({ event: 'public_key_load_error', error_type: 'ValueError' }, 'Failed to load public key');
     throw new DualAuthError('Cannot load public key: ValueError', 'ERR_KEY_LOAD', { cause: error });
   }
+  const bits = smallRsaModulus(key);
+  if (bits !== undefined) {
+    logger.error({ event: 'public_key_load_error', error_type: 'KeyTooSmall' }, 'Failed to load public key');
+    throw new DualAuthError(smallRsaKeyMessage('Cannot load public key', bits), 'ERR_KEY_LOAD');
+  }
+  return key;
 }

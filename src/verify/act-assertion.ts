@@ -14,7 +14,7 @@ import { isStrictCompactJws } from '../jwt/base64url.js';
 import { POSITIVE, numberOption } from '../options.js';
 import { mapVerifyError } from './errors.js';
 import { humanFromAct } from './identity.js';
-import { isCryptoKey, publicKeyFromPem, requirePublicKeyObject } from './keys.js';
+import { isCryptoKey, publicKeyFromPem, requirePublicCryptoKey, requirePublicKeyObject } from './keys.js';
 import type { HumanIdentity, VerifyOptions } from './types.js';
 
 /** The reference signs with exp = iat + 300. */
@@ -82,10 +82,7 @@ function athMatches(ath: unknown, accessToken: string): boolean {
 function resolveAssertionKey(key: VerifyOptions['actAssertionKey']): KeyObject | CryptoKey {
   if (key === undefined) throw new ConfigurationError('entraid: actAssertionKey (the app public key) is required');
   if (typeof key === 'string') return publicKeyFromPem(key, 'actAssertionKey');
-  if (isCryptoKey(key)) {
-    if (key.type !== 'public') throw new ConfigurationError('actAssertionKey must be a public key');
-    return key;
-  }
+  if (isCryptoKey(key)) return requirePublicCryptoKey(key, 'actAssertionKey');
   if (typeof key === 'object' && key !== null && typeof (key as KeyObject).type === 'string' && typeof (key as KeyObject).export === 'function') {
     return requirePublicKeyObject(key as KeyObject, 'actAssertionKey');
   }
