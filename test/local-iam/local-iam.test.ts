@@ -210,6 +210,13 @@ describe('client assertion audiences and act (oidc-provider client_secret_jwt)',
     expect(decodeJwt(plain.body.access_token).act).toBeUndefined();
   });
 
+  it("an act naming the agent itself is not copied (the agent's own token would read as delegation)", async () => {
+    const target = iam('keycloak');
+    const answer = await postToken(target, { ...base(target), client_assertion: await clientAssertion(target, { aud: target.issuer, act: { sub: target.agent.clientId } }) });
+    expect(answer.status).toBe(200);
+    expect(decodeJwt(answer.body.access_token).act).toBeUndefined();
+  });
+
   it('entraid: a scope without /.default is refused', async () => {
     const target = iam('entraid');
     const answer = await postToken(target, {
