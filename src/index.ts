@@ -47,6 +47,8 @@ export {
 } from './session/index.js';
 export type {
   Act,
+  ActAssertionParams,
+  AppSigningAlgorithm,
   UserSessionInit,
   HybridSenderOptions,
   OutOfSessionActParams,
@@ -70,6 +72,7 @@ export type {
   DualSubjectIdentity,
   DualSubjectVerifier,
   HumanIdentity,
+  TokenLayout,
   VerifyCallOptions,
   VerifyKey,
   VerifyOptions,

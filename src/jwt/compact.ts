@@ -1,6 +1,7 @@
 /**
  * Compact JWS for the fixed-key hot paths: HS256 client assertions, RS256 act
- * JWTs and act assertions, and RS256 verification with one known public key.
+ * JWTs and act assertions (ES256 and EdDSA as options for the application's
+ * key), and RS256 verification with one known public key.
  *
  * Why not jose here: jose 6 signs and verifies through WebCrypto, which on
  * Node 20 costs 2-4x the CPU of the same OpenSSL operation through node:crypto
@@ -14,7 +15,11 @@ import { createHmac, sign, verify, type KeyObject } from 'node:crypto';
 import { errors, type JWTPayload } from 'jose';
 import { pythonCompactJson } from '../python-json.js';
 
-export type FixedAlgorithm = 'HS256' | 'RS256';
+export type FixedAlgorithm = 'HS256' | 'RS256' | 'ES256' | 'EdDSA';
+
+/** The asymmetric algorithms an application key may sign act JWTs and act assertions with. */
+export type AppSigningAlgorithm = 'RS256' | 'ES256' | 'EdDSA';
+export const APP_SIGNING_ALGORITHMS: readonly AppSigningAlgorithm[] = Object.freeze(['RS256', 'ES256', 'EdDSA']);
 
 /**
  * Signs `claims` with `header`, encoded byte for byte as PyJWT does: compact JSON,
@@ -22,12 +27,45 @@ export type FixedAlgorithm = 'HS256' | 'RS256';
  */
 export function signCompact(alg: FixedAlgorithm, header: Record<string, unknown>, claims: Record<string, unknown>, key: KeyObject): string {
   // node:crypto signs with whatever key it is given: an EC key would yield an ECDSA signature labelled RS256.
-  if (alg === 'RS256' && (key.type !== 'private' || key.asymmetricKeyType !== 'rsa')) throw new errors.JOSENotSupported('RS256 needs an RSA private key');
-  if (alg === 'HS256' && key.type !== 'secret') throw new errors.JOSENotSupported('HS256 needs a secret key');
+  if (alg === 'HS256') {
+    if (key.type !== 'secret') throw new errors.JOSENotSupported('HS256 needs a secret key');
+  } else if (key.type !== 'private' || !keyFitsAlgorithm(key, alg)) {
+    throw new errors.JOSENotSupported(`${alg} needs a matching private key`);
+  }
   const sortedHeader = Object.fromEntries(Object.entries(header).sort(([a], [b]) => (a < b ? -1 : 1)));
   const input = `${encodeJson(sortedHeader)}.${encodeJson(claims)}`;
-  const signature = alg === 'HS256' ? createHmac('sha256', key).update(input).digest() : sign('sha256', Buffer.from(input), key);
-  return `${input}.${signature.toString('base64url')}`;
+  return `${input}.${signature(alg, input, key).toString('base64url')}`;
+}
+
+function signature(alg: FixedAlgorithm, input: string, key: KeyObject): Buffer {
+  switch (alg) {
+    case 'HS256':
+      return createHmac('sha256', key).update(input).digest();
+    case 'RS256':
+      return sign('sha256', Buffer.from(input), key);
+    case 'ES256':
+      // JWS wants the raw r || s form (RFC 7518 §3.4), not DER.
+      return sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
+    case 'EdDSA':
+      return sign(null, Buffer.from(input), key);
+  }
+}
+
+/** True when an asymmetric key (public or private) is of the type `alg` signs with: RSA, EC P-256, Ed25519. */
+export function keyFitsAlgorithm(key: KeyObject, alg: AppSigningAlgorithm): boolean {
+  switch (alg) {
+    case 'RS256':
+      return key.asymmetricKeyType === 'rsa';
+    case 'ES256':
+      return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
+    case 'EdDSA':
+      return key.asymmetricKeyType === 'ed25519';
+  }
+}
+
+/** The algorithm an application key signs with, from its type; undefined for any other key. */
+export function algorithmForKey(key: KeyObject): AppSigningAlgorithm | undefined {
+  return APP_SIGNING_ALGORITHMS.find((alg) => keyFitsAlgorithm(key, alg));
 }
 
 export interface Rs256Checks {

@@ -5,6 +5,7 @@
 import { createPrivateKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { DualAuthError } from '../errors.js';
+import { keyFitsAlgorithm, type AppSigningAlgorithm } from './compact.js';
 
 /** The HS256 key of client_secret_jwt: the client secret's UTF-8 bytes, as PyJWT uses them. */
 export function clientSecretKey(secret: string): KeyObject {
@@ -24,8 +25,13 @@ export function loadPrivateKey(source: string | KeyObject): KeyObject {
 
 /** An RSA private key for RS256 (act JWTs, act assertions); anything else is refused at load time. */
 export function loadRsaPrivateKey(source: string | KeyObject): KeyObject {
+  return loadSigningKey(source, 'RS256');
+}
+
+/** A private key for `alg` (RSA for RS256, EC P-256 for ES256, Ed25519 for EdDSA); anything else is refused at load time. */
+export function loadSigningKey(source: string | KeyObject, alg: AppSigningAlgorithm): KeyObject {
   const key = loadPrivateKey(source);
-  if (key.type !== 'private' || key.asymmetricKeyType !== 'rsa') {
+  if (key.type !== 'private' || !keyFitsAlgorithm(key, alg)) {
     throw new DualAuthError('Cannot load private key: ValueError', 'ERR_KEY_LOAD');
   }
   return key;

@@ -1,6 +1,8 @@
 /**
  * Out-of-session: a remote agent receives the human identity as a short-lived
- * RS256 act JWT signed by the application, verifies it, then requests its token.
+ * act JWT signed by the application (RS256 by default), verifies it, then
+ * requests its token. An act assertion addressed to the agent and the API
+ * (aud array) is verified the same way and then forwarded unchanged.
  */
 import { KeyObject, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -9,7 +11,7 @@ import type { BaseAdapter, TokenRequestParams } from '../adapters/base.js';
 import type { TokenResponse } from '../domain/token-response.js';
 import { ActVerificationError, DualAuthError, type DualAuthErrorCode } from '../errors.js';
 import { createFetch } from '../http/client.js';
-import { verifyRs256Compact } from '../jwt/compact.js';
+import { algorithmForKey, APP_SIGNING_ALGORITHMS, verifyRs256Compact, type AppSigningAlgorithm } from '../jwt/compact.js';
 import { pythonFileErrorName } from '../jwt/keys.js';
 import type { CaOption } from '../http/tls.js';
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
@@ -33,6 +35,11 @@ export interface OutOfSessionTokenRequestOptions {
   ca?: CaOption;
   /** Require this `iss` (the reference checks none; its sender uses 'application'). */
   expectedIssuer?: string;
+  /**
+   * Algorithms the application may sign with: 'RS256', 'ES256', 'EdDSA' (see HybridSender's
+   * `algorithm`). A public key of another type is refused at construction. Default is ['RS256'], as the reference.
+   */
+  algorithms?: readonly AppSigningAlgorithm[];
   /** Seconds of clock skew accepted on exp/nbf. Default 0, as the reference. */
   clockToleranceSeconds?: number;
   /** Where seen jtis are kept. Default: in memory, forgotten after exp, at most 100 000. */
@@ -46,13 +53,17 @@ export interface OutOfSessionTokenRequestOptions {
 
 export interface VerifyActJwtParams {
   actJwt: string;
-  /** This agent's endpoint: the JWT's required `aud`. */
+  /** This agent's endpoint: the JWT's required `aud` (one of them, when the application also addressed it to the API). */
   expectedAudience: string;
+  /** This agent's client id: an act assertion naming another agent (`azp`) is refused. Default: `azp` not checked. */
+  agentId?: string;
 }
 
 export class OutOfSessionTokenRequest {
   readonly adapter: BaseAdapter;
   private readonly key: KeyObject | JWTVerifyGetKey;
+  /** The allowed algorithms; for a single key, the one it signs with. */
+  private readonly algorithms: AppSigningAlgorithm[];
   private readonly expectedIssuer: string | undefined;
   private readonly clockTolerance: number;
   private readonly replayCache: ReplayCache;
@@ -71,7 +82,9 @@ export class OutOfSessionTokenRequest {
     }
     this.adapter = options.adapter;
     this.logger = toLogger(options.logger);
-    this.key = loadVerificationKey(options, this.logger);
+    const allowed = resolveAlgorithms(options.algorithms);
+    this.key = loadVerificationKey(options, this.logger, allowed);
+    this.algorithms = this.key instanceof KeyObject ? [algorithmForKey(this.key)!] : allowed;
     this.expectedIssuer = options.expectedIssuer;
     this.clockTolerance = options.clockToleranceSeconds ?? 0;
     this.replayCache = options.replayCache ?? new MemoryReplayCache();
@@ -84,20 +97,21 @@ export class OutOfSessionTokenRequest {
   async receiveAndVerifyActJwt(params: VerifyActJwtParams): Promise<Act>;
   async receiveAndVerifyActJwt(actJwt: string, expectedAudience: string): Promise<Act>;
   async receiveAndVerifyActJwt(first: VerifyActJwtParams | string, expectedAudience?: string): Promise<Act> {
-    const { actJwt, expectedAudience: audience } = typeof first === 'string' ? { actJwt: first, expectedAudience: expectedAudience as string } : first ?? ({} as VerifyActJwtParams);
+    const { actJwt, expectedAudience: audience, agentId } =
+      typeof first === 'string' ? { actJwt: first, expectedAudience: expectedAudience as string, agentId: undefined } : first ?? ({} as VerifyActJwtParams);
     if (!audience || typeof audience !== 'string') throw new DualAuthError('expectedAudience is required', 'ERR_INVALID_ARGUMENT');
     if (typeof actJwt !== 'string' || actJwt.length === 0 || actJwt.length > this.maxJwtLength) {
       throw this.fail('Act JWT invalid: DecodeError', 'ERR_ACT_INVALID', 'jwt_invalid');
     }
     let payload: JWTPayload;
     try {
-      // One known key: node:crypto directly (see src/jwt/compact.ts). A JWKS: jose picks the key by kid.
+      // One known RSA key: node:crypto directly (see src/jwt/compact.ts). A JWKS, EC or Ed25519 key: jose (by kid for a JWKS).
       payload =
-        this.key instanceof KeyObject
+        this.key instanceof KeyObject && this.algorithms[0] === 'RS256'
           ? verifyRs256Compact(actJwt, this.key, { audience, clockToleranceSeconds: this.clockTolerance, issuer: this.expectedIssuer, required: REQUIRED_CLAIMS })
           : (
-              await jwtVerify(actJwt, this.key, {
-                algorithms: ['RS256'],
+              await jwtVerify(actJwt, this.key as JWTVerifyGetKey, {
+                algorithms: this.algorithms,
                 audience,
                 requiredClaims: [...REQUIRED_CLAIMS],
                 clockTolerance: this.clockTolerance,
@@ -111,6 +125,10 @@ export class OutOfSessionTokenRequest {
     // As PyJWT: an act JWT issued in the future is not valid yet.
     if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + this.clockTolerance) {
       throw this.fail('Act JWT invalid: ImmatureSignatureError', 'ERR_ACT_INVALID', 'jwt_invalid');
+    }
+    // An act assertion is for one agent: forwarding another agent's would only be refused by the API.
+    if (agentId !== undefined && payload.azp !== undefined && payload.azp !== agentId) {
+      throw this.fail('Act JWT names another agent', 'ERR_ACT_INVALID', 'jwt_other_agent');
     }
     const jti = payload.jti as string;
     let fresh: boolean;
@@ -162,7 +180,15 @@ export class OutOfSessionTokenRequest {
   }
 }
 
-function loadVerificationKey(options: OutOfSessionTokenRequestOptions, logger: Logger): KeyObject | JWTVerifyGetKey {
+function resolveAlgorithms(algorithms: OutOfSessionTokenRequestOptions['algorithms']): AppSigningAlgorithm[] {
+  if (algorithms === undefined) return ['RS256'];
+  if (!Array.isArray(algorithms) || algorithms.length === 0 || !algorithms.every((alg) => APP_SIGNING_ALGORITHMS.includes(alg))) {
+    throw new DualAuthError("algorithms must be a non-empty array of 'RS256', 'ES256', 'EdDSA'", 'ERR_INVALID_ARGUMENT');
+  }
+  return [...algorithms];
+}
+
+function loadVerificationKey(options: OutOfSessionTokenRequestOptions, logger: Logger, algorithms: readonly AppSigningAlgorithm[]): KeyObject | JWTVerifyGetKey {
   if (options.jwksUri) {
     return createRemoteJWKSet(new URL(options.jwksUri), { [customFetch]: createFetch({ ca: options.ca, retries: 1 }) });
   }
@@ -178,9 +204,10 @@ function loadVerificationKey(options: OutOfSessionTokenRequestOptions, logger: L
     }
   }
   try {
-    // A private key given by mistake yields its public half; only RSA is accepted (RS256).
+    // A private key given by mistake yields its public half; only a key of an allowed algorithm is accepted (RSA by default).
     const key = pem instanceof KeyObject && pem.type === 'public' ? pem : createPublicKey(pem);
-    if (key.asymmetricKeyType !== 'rsa') throw new Error('not an RSA key');
+    const alg = algorithmForKey(key);
+    if (alg === undefined || !algorithms.includes(alg)) throw new Error('key type not allowed');
     return key;
   } catch (error) {
     logger.error({ event: 'public_key_load_error', error_type: 'ValueError' }, 'Failed to load public key');

@@ -91,12 +91,12 @@ export function createRemoteKeys(options: RemoteKeyOptions): RemoteJWKSet {
   });
 }
 
-/** Turns a given key or key set into what jwtVerify takes, refusing symmetric and private keys. */
-export function createLocalKeys(key: VerifyKey): KeySource {
-  if (typeof key === 'string') return publicKeyFromPem(key, 'key');
-  if (key instanceof KeyObject) return requirePublicKeyObject(key, 'key');
+/** Turns a given key or key set into what jwtVerify takes, refusing symmetric and private keys. `name` is the option, for messages. */
+export function createLocalKeys(key: VerifyKey, name = 'key'): KeySource {
+  if (typeof key === 'string') return publicKeyFromPem(key, name);
+  if (key instanceof KeyObject) return requirePublicKeyObject(key, name);
   if (isCryptoKey(key)) {
-    if (key.type !== 'public') throw new ConfigurationError('key must be a public key');
+    if (key.type !== 'public') throw new ConfigurationError(`${name} must be a public key`);
     return key;
   }
   if (key && typeof key === 'object') {
@@ -110,7 +110,7 @@ export function createLocalKeys(key: VerifyKey): KeySource {
       return createLocalJWKSet({ keys: [key as JWK] });
     }
   }
-  throw new ConfigurationError('key must be a public KeyObject, CryptoKey, JWK, JWK Set or PEM text');
+  throw new ConfigurationError(`${name} must be a public KeyObject, CryptoKey, JWK, JWK Set or PEM text`);
 }
 
 /** PEM text (SPKI public key or X.509 certificate) to a public KeyObject. */
