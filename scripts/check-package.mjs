@@ -1,11 +1,120 @@
-// `npm run test:package`: the built package (dist/) exposes the contract both ways,
-// VERSION equals package.json, and importing the entry loads no optional peer.
+// `npm run test:package` (after `npm run build`): what a user installs.
+// - the packed file list (`npm pack --dry-run`) is exactly the expected one, with the LICENSE and
+//   the package's home (repository, homepage, bugs), and every relative link in the shipped
+//   Markdown resolves to a shipped file;
+// - the built entry points expose the contract both ways (import and require), VERSION equals
+//   package.json, and importing the main entry loads no optional peer;
+// - every entry point, in ESM and in CJS, shares one DualAuthError class (instanceof, httpStatusFor,
+//   an authorize hook's own DualAuthError).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join, posix, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+
+let passed = 0;
+let failed = 0;
+async function check(name, fn) {
+  try {
+    await fn();
+    passed++;
+    console.log(`ok - ${name}`);
+  } catch (error) {
+    failed++;
+    console.log(`not ok - ${name}\n  ${String(error?.message ?? error).split('\n').join('\n  ')}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tarball
+// ---------------------------------------------------------------------------------------------
+
+const ENTRIES = ['index', 'express', 'fastify', 'local-iam'];
+const EXPECTED_FILES = [
+  'LICENSE',
+  'README.md',
+  'CHANGELOG.md',
+  'package.json',
+  'dist/cli.js',
+  'dist/cli.js.map',
+  ...ENTRIES.flatMap((entry) => ['.js', '.js.map', '.cjs', '.cjs.map', '.d.ts', '.d.cts'].map((ext) => `dist/${entry}${ext}`)),
+  // Every Markdown page under docs/ ships, and nothing else there.
+  ...readdirSync(join(root, 'docs'), { recursive: true }).filter((path) => path.endsWith('.md')).map((path) => `docs/${path.split(sep).join('/')}`),
+];
+// Shared and lazily loaded modules (tsup splitting) and shared declaration files carry a content hash.
+const CHUNK = /^dist\/chunks\/[a-z0-9-]+-[A-Z0-9]{8}\.(js|cjs)(\.map)?$/;
+const DECLARATION_CHUNK = /^dist\/[a-z0-9-]+-[A-Za-z0-9_-]{8}\.d\.c?ts$/;
+
+const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' }))[0];
+const packedFiles = packed.files.map((file) => file.path).sort();
+
+await check('the packed file list is exactly the expected one', () => {
+  const unexpected = packedFiles.filter((file) => !EXPECTED_FILES.includes(file) && !CHUNK.test(file) && !DECLARATION_CHUNK.test(file));
+  const missing = EXPECTED_FILES.filter((file) => !packedFiles.includes(file));
+  assert.deepEqual({ unexpected, missing }, { unexpected: [], missing: [] });
+});
+
+await check('every shipped code chunk is reached from an entry point (no stale build output)', () => {
+  const reached = new Set();
+  const queue = [...ENTRIES.flatMap((entry) => [`dist/${entry}.js`, `dist/${entry}.cjs`]), 'dist/cli.js'];
+  while (queue.length > 0) {
+    const file = queue.pop();
+    if (reached.has(file)) continue;
+    reached.add(file);
+    const source = readFileSync(join(root, file), 'utf8');
+    for (const match of source.matchAll(/(?:\bfrom|\bimport|\brequire)\s*\(?\s*["'](\.\.?\/[^"']+)["']/g)) {
+      queue.push(posix.join(posix.dirname(file), match[1]));
+    }
+  }
+  const chunks = packedFiles.filter((file) => CHUNK.test(file) && !file.endsWith('.map'));
+  assert.deepEqual(chunks.filter((file) => !reached.has(file)), []);
+  assert.deepEqual([...reached].filter((file) => !packedFiles.includes(file)), []);
+});
+
+await check('LICENSE is the Apache License 2.0, as package.json says', () => {
+  assert.equal(pkg.license, 'Apache-2.0');
+  const license = readFileSync(join(root, 'LICENSE'), 'utf8');
+  assert.match(license, /^\s*Apache License\s+Version 2\.0, January 2004/);
+  assert.match(license, /END OF TERMS AND CONDITIONS/);
+});
+
+await check('package.json names the project home: repository, homepage, bugs', () => {
+  assert.equal(pkg.repository?.type, 'git');
+  assert.match(pkg.repository?.url ?? '', /^git\+https:\/\/github\.com\/[^/]+\/[^/]+\.git$/);
+  assert.match(pkg.homepage ?? '', /^https:\/\/github\.com\//);
+  assert.match(pkg.bugs?.url ?? '', /^https:\/\/github\.com\/[^/]+\/[^/]+\/issues$/);
+});
+
+await check('every relative link in the shipped Markdown resolves to a shipped file', () => {
+  const broken = [];
+  for (const file of packedFiles.filter((f) => f.endsWith('.md'))) {
+    const lines = readFileSync(join(root, file), 'utf8').split('\n');
+    let fenced = false;
+    lines.forEach((line, index) => {
+      if (/^\s*(```|~~~)/.test(line)) fenced = !fenced;
+      if (fenced) return;
+      // [text](target) and [label]: target, outside code spans.
+      const prose = line.replace(/`[^`]*`/g, '');
+      const targets = [...prose.matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g), ...prose.matchAll(/^\s*\[[^\]]+\]:\s*(\S+)/g)].map((m) => m[1]);
+      for (const target of targets) {
+        if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith('#')) continue;
+        const path = posix.normalize(posix.join(posix.dirname(file), decodeURIComponent(target.split('#')[0])));
+        const exists = packedFiles.includes(path) || packedFiles.some((f) => f.startsWith(`${path.replace(/\/$/, '')}/`));
+        if (!exists) broken.push(`${file}:${index + 1}: ${target}`);
+      }
+    });
+  }
+  assert.deepEqual(broken, []);
+});
+
+// ---------------------------------------------------------------------------------------------
+// The entry points
+// ---------------------------------------------------------------------------------------------
 
 const CONTRACT = [
   'VERSION', 'getConfig', 'getVendor', 'getSecretsBackendType', 'ConfigurationError', 'SecretsBackendError',
@@ -17,47 +126,146 @@ const CONTRACT = [
 ];
 const OPTIONAL_PEERS = ['@aws-sdk', '@google-cloud', '@azure', 'node-vault', 'express', 'fastify', 'oidc-provider', '@peculiar', 'commander'];
 
-let failures = 0;
-function check(name, fn) {
-  try {
-    fn();
-    console.log(`ok - ${name}`);
-  } catch (error) {
-    failures++;
-    console.log(`not ok - ${name}\n  ${error.message.split('\n').join('\n  ')}`);
-  }
-}
-
 const cjs = require('dual-auth');
 const esm = await import('dual-auth');
+const loadedAfterMainEntry = Object.keys(require.cache).filter((path) => OPTIONAL_PEERS.some((peer) => path.includes(`node_modules/${peer}`)));
 
-check('require() and import give the same names', () => assert.deepEqual(Object.keys(cjs).sort(), Object.keys(esm).filter((k) => k !== 'default').sort()));
-check('every contract name is exported', () => assert.deepEqual(CONTRACT.filter((name) => !(name in esm) || !(name in cjs)), []));
-check('VERSION equals package.json version', () => {
+await check('require() and import give the same names', () => {
+  assert.deepEqual(Object.keys(cjs).sort(), Object.keys(esm).filter((k) => k !== 'default').sort());
+});
+await check('every contract name is exported', () => {
+  assert.deepEqual(CONTRACT.filter((name) => !(name in esm) || !(name in cjs)), []);
+});
+await check('VERSION equals package.json version', () => {
   assert.equal(esm.VERSION, pkg.version);
   assert.equal(cjs.VERSION, pkg.version);
 });
-check('errors are DualAuthErrors with codes in both formats', () => {
-  for (const mod of [esm, cjs]) {
-    const error = new mod.TokenRequestError('x', 401);
-    assert.ok(error instanceof mod.DualAuthError);
-    assert.equal(error.code, 'ERR_TOKEN_HTTP');
-    assert.equal(String(error), 'Token request failed (HTTP 401): x');
-  }
-});
-check('importing the entry loads no optional peer (cloud SDKs, frameworks, local IAM)', () => {
-  const loaded = Object.keys(require.cache).filter((path) => OPTIONAL_PEERS.some((peer) => path.includes(`node_modules/${peer}`)));
-  assert.deepEqual(loaded, []);
-  const source = readFileSync(new URL('../dist/index.js', import.meta.url), 'utf8');
+await check('importing the main entry loads no optional peer (cloud SDKs, frameworks, local IAM)', () => {
+  assert.deepEqual(loadedAfterMainEntry, []);
+  const source = readFileSync(join(root, 'dist/index.js'), 'utf8');
   const staticImports = [...source.matchAll(/^import .* from ["']([^"']+)["']/gm)].map((m) => m[1]);
   assert.deepEqual(staticImports.filter((spec) => OPTIONAL_PEERS.some((peer) => spec.startsWith(peer))), []);
 });
 for (const sub of ['dual-auth/express', 'dual-auth/fastify', 'dual-auth/local-iam']) {
-  check(`${sub} resolves in both formats`, () => {
+  await check(`${sub} resolves in both formats`, async () => {
     assert.ok(require.resolve(sub).endsWith('.cjs'));
+    assert.ok(import.meta.resolve(sub).endsWith('.js'));
   });
 }
+await check('a secrets backend loads lazily from both formats (split chunks work in CJS)', async () => {
+  for (const mod of [esm, cjs]) {
+    // The AWS backend's chunk loads, then refuses a non-HTTPS endpoint before any network use.
+    await assert.rejects(
+      mod.getConfig({ secretsBackend: 'aws', env: { AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://iam.example.com', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y' } }),
+      // The message comes from the AWS backend's own module: its chunk was loaded and ran.
+      (error) => error instanceof esm.SecretsBackendError && error.backend === 'aws' && /must use HTTPS/.test(error.message),
+    );
+  }
+});
 
-const total = 5 + 3;
-console.log(`\n${total - failures} passed, ${failures} failed`);
-process.exit(failures === 0 ? 0 : 1);
+// ---------------------------------------------------------------------------------------------
+// One DualAuthError across every entry point and both module systems
+// ---------------------------------------------------------------------------------------------
+
+const sides = {
+  esm: {
+    index: esm,
+    express: await import('dual-auth/express'),
+    fastify: await import('dual-auth/fastify'),
+    'local-iam': await import('dual-auth/local-iam'),
+  },
+  cjs: {
+    index: cjs,
+    express: require('dual-auth/express'),
+    fastify: require('dual-auth/fastify'),
+    'local-iam': require('dual-auth/local-iam'),
+  },
+};
+const pairs = [['esm', 'esm'], ['cjs', 'cjs'], ['esm', 'cjs'], ['cjs', 'esm']];
+
+await check('each module system defines DualAuthError once, in a shared chunk', () => {
+  for (const [ext, label] of [['.js', 'ESM'], ['.cjs', 'CJS']]) {
+    const files = packedFiles.filter((file) => file.endsWith(ext) && file.startsWith('dist/'));
+    const defining = files.filter((file) => /(\bclass DualAuthError|\bDualAuthError = class( _DualAuthError)?) extends Error\b/.test(readFileSync(join(root, file), 'utf8')));
+    assert.equal(defining.length, 1, `${label}: DualAuthError is defined in ${defining.join(', ') || 'no file'}`);
+  }
+});
+
+await check('every error class: instanceof holds across ESM and CJS, and only for its own kind', () => {
+  const classes = ['DualAuthError', 'ConfigurationError', 'SecretsBackendError', 'TokenRequestError', 'ActVerificationError', 'HttpError'];
+  const make = (mod, name) => (name === 'SecretsBackendError' ? new mod[name]('x', 'aws') : name === 'HttpError' ? new mod[name]('tls', 'x') : new mod[name]('x'));
+  for (const [from, to] of pairs) {
+    for (const made of classes) {
+      const error = make(sides[from].index, made);
+      for (const name of classes) {
+        const expected = name === made || name === 'DualAuthError';
+        assert.equal(error instanceof sides[to].index[name], expected, `${from} ${made} instanceof ${to} ${name}`);
+      }
+      assert.ok(error instanceof Error);
+    }
+  }
+  class ApplicationError extends esm.DualAuthError {}
+  assert.equal(new esm.DualAuthError('x') instanceof ApplicationError, false, 'an unbranded subclass keeps the ordinary check');
+  assert.equal(new ApplicationError('x') instanceof cjs.DualAuthError, true);
+});
+
+await check('httpStatusFor from dual-auth/express and dual-auth/fastify: 401 for a main-entry ERR_TOKEN_MISSING', () => {
+  for (const [from, to] of pairs) {
+    for (const sub of ['express', 'fastify']) {
+      const error = new sides[from].index.DualAuthError('Missing bearer token', 'ERR_TOKEN_MISSING');
+      assert.equal(sides[to][sub].httpStatusFor(error), 401, `${from} error, ${to} ${sub}`);
+    }
+  }
+});
+
+await check('errors thrown by dual-auth/local-iam are DualAuthErrors of the main entry', async () => {
+  for (const [from, to] of pairs) {
+    await assert.rejects(sides[from]['local-iam'].startLocalIam({ vendor: 'nope' }), (error) => {
+      assert.ok(error instanceof sides[to].index.DualAuthError, `${from} local-iam error instanceof ${to} DualAuthError`);
+      assert.equal(error.code, 'ERR_INVALID_ARGUMENT');
+      return true;
+    });
+  }
+});
+
+await check("an authorize hook's DualAuthError passes through dualAuth() (403 with its message)", async () => {
+  const express = require('express');
+  const iam = await sides.esm['local-iam'].startLocalIam({ vendor: 'keycloak' });
+  try {
+    const adapter = cjs.createAdapter(
+      { vendor: 'keycloak', tokenUrl: iam.tokenUrl, clientId: iam.agent.clientId, clientSecret: iam.agent.clientSecret },
+      { ca: iam.caCert },
+    );
+    const token = await adapter.requestToken({ agentId: iam.agent.clientId, act: { sub: iam.testUser.id }, scope: ['finance.read'] });
+    for (const [from, to] of pairs) {
+      const app = express();
+      app.use(
+        sides[to].express.dualAuth({
+          vendor: 'keycloak',
+          issuer: iam.issuer,
+          audience: iam.apiAudience,
+          ca: iam.caCert,
+          authorize: () => {
+            throw new sides[from].index.DualAuthError('Finance is closed on Sundays', 'ERR_FORBIDDEN');
+          },
+        }),
+      );
+      app.get('/', (_req, res) => res.json({ ok: true }));
+      const server = await new Promise((resolve) => {
+        const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+      });
+      try {
+        const response = await fetch(`http://127.0.0.1:${server.address().port}/`, { headers: { authorization: `Bearer ${token.accessToken}` } });
+        const body = await response.json();
+        assert.deepEqual({ status: response.status, body }, { status: 403, body: { error: 'insufficient_scope', error_description: 'Finance is closed on Sundays' } }, `${from} error, ${to} express`);
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
+    }
+  } finally {
+    await iam.close();
+  }
+});
+
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);

@@ -30,6 +30,9 @@ export type DualAuthErrorCode =
   | 'ERR_ACT_REPLAY'
   | 'ERR_ACT_MISSING_SUB'
   | 'ERR_ACT_ISSUER'
+  // shared stores (dual-auth/redis)
+  | 'ERR_REPLAY_STORE_UNAVAILABLE'
+  | 'ERR_INVALID_ENCRYPTION_KEY'
   // resource-server verification
   | 'ERR_TOKEN_MISSING'
   | 'ERR_TOKEN_INVALID'
@@ -39,7 +42,6 @@ export type DualAuthErrorCode =
   | 'ERR_ACT_ASSERTION_MISSING'
   | 'ERR_ACT_ASSERTION_AGENT_MISMATCH'
   | 'ERR_ACT_ASSERTION_REPLAY'
-  | 'ERR_REPLAY_CACHE_UNAVAILABLE'
   // resource-server verification: token layouts (docs/delegation.md)
   | 'ERR_TOKEN_LAYOUT'
   | 'ERR_TOKEN_AGENT_ONLY'
@@ -57,20 +59,58 @@ export type DualAuthErrorCode =
 
 export interface DualAuthErrorOptions {
   cause?: unknown;
+  /**
+   * What the user can do about it, in plain words (shown by `dual-auth doctor`). Default is the
+   * `hint` of `cause` when that is a DualAuthError, so a hint set deep down (an untrusted TLS
+   * certificate) reaches the error the caller sees.
+   */
+  hint?: string;
+}
+
+// The key under which each branded class keeps its brand symbol (see `brandError`).
+const kBrand = Symbol.for('dual-auth.error.brand');
+
+/**
+ * Makes `instanceof cls` hold for instances made by any copy of this package: the ESM and the
+ * CJS build of one install (the dual-package hazard), or two installs. As undici does: the
+ * prototype carries a `Symbol.for` brand, and `instanceof` checks the brand, not the prototype.
+ * Classes without a brand of their own (an application's subclass) keep the ordinary check.
+ */
+export function brandError(cls: abstract new (...args: never[]) => DualAuthError, name: string): void {
+  const brand = Symbol.for(`dual-auth.error.${name}`);
+  Object.defineProperty(cls, kBrand, { value: brand });
+  Object.defineProperty(cls.prototype, brand, { value: true });
 }
 
 export class DualAuthError extends Error {
   readonly code: DualAuthErrorCode | (string & {});
+  /** What to do about it, when there is something to say beyond the message (e.g. which CA to trust). */
+  readonly hint: string | undefined;
+
+  static {
+    brandError(this, 'DualAuthError');
+  }
+
+  static override [Symbol.hasInstance](instance: unknown): boolean {
+    const brand: unknown = Object.hasOwn(this, kBrand) ? (this as unknown as Record<symbol, unknown>)[kBrand] : undefined;
+    if (typeof brand !== 'symbol') return Function.prototype[Symbol.hasInstance].call(this, instance);
+    return typeof instance === 'object' && instance !== null && (instance as Record<symbol, unknown>)[brand] === true;
+  }
 
   constructor(message: string, code: DualAuthErrorCode | (string & {}) = 'ERR_INVALID_ARGUMENT', options?: DualAuthErrorOptions) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
+    this.hint = options?.hint ?? (options?.cause instanceof DualAuthError ? options.cause.hint : undefined);
   }
 }
 
 /** Invalid or incomplete configuration (Python `ConfigurationError`). */
 export class ConfigurationError extends DualAuthError {
+  static {
+    brandError(this, 'ConfigurationError');
+  }
+
   constructor(message: string, code: DualAuthErrorCode = 'ERR_CONFIGURATION', options?: DualAuthErrorOptions) {
     super(message, code, options);
   }
@@ -78,6 +118,10 @@ export class ConfigurationError extends DualAuthError {
 
 /** A secrets backend failed or a required secret is missing (Python `SecretsBackendError`). */
 export class SecretsBackendError extends DualAuthError {
+  static {
+    brandError(this, 'SecretsBackendError');
+  }
+
   /** The backend's name, as in the Python package: 'environment', 'aws', 'gcp', 'azure', 'vault'. */
   readonly backend: string;
 
@@ -92,6 +136,10 @@ export class SecretsBackendError extends DualAuthError {
  * Python `str(error)` form: "Token request failed (HTTP 401): ...".
  */
 export class TokenRequestError extends DualAuthError {
+  static {
+    brandError(this, 'TokenRequestError');
+  }
+
   /** The IAM's HTTP status, when it answered. */
   readonly statusCode: number | undefined;
   /** The OAuth `error` code the IAM answered (e.g. 'invalid_scope'), when it sent one. */
@@ -119,6 +167,10 @@ export class TokenRequestError extends DualAuthError {
 
 /** An out-of-session act JWT failed verification. The message is the Python one. */
 export class ActVerificationError extends DualAuthError {
+  static {
+    brandError(this, 'ActVerificationError');
+  }
+
   constructor(message: string, code: DualAuthErrorCode = 'ERR_ACT_INVALID', options?: DualAuthErrorOptions) {
     super(message, code, options);
   }

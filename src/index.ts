@@ -44,6 +44,7 @@ export {
   OutOfSessionTokenRequest,
   MemoryReplayCache,
   TokenCache,
+  tokenCacheKey,
 } from './session/index.js';
 export type {
   Act,
@@ -58,6 +59,8 @@ export type {
   ReplayCache,
   MemoryReplayCacheOptions,
   TokenCacheOptions,
+  TokenCacheOption,
+  TokenStore,
   TokenRequestHandlerOptions,
 } from './session/index.js';
 

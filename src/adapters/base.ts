@@ -10,6 +10,7 @@ import { silentLogger, toLogger, type Logger, type LoggerLike } from '../logging
 import { actForLogging, validateAct, type Act } from '../domain/act.js';
 import { normaliseAdapterConfig, type AdapterConfigInput, type NormalisedAdapterConfig } from './config-input.js';
 import { TokenResponse, type TokenResponseInit } from '../domain/token-response.js';
+import { inspect } from 'node:util';
 
 export interface AdapterOptions extends Pick<HttpClientOptions, 'timeoutMs' | 'retries' | 'backoffMs' | 'maxRetryAfterMs' | 'ca' | 'dispatcher'> {
   logger?: LoggerLike;
@@ -47,7 +48,8 @@ export abstract class BaseAdapter {
   readonly audience: string | undefined;
   protected readonly http: HttpClient;
   protected readonly logger: Logger;
-  protected readonly settings: NormalisedAdapterConfig;
+  /** The configuration without the client secret (which only `#clientSecret` holds). */
+  protected readonly settings: Omit<NormalisedAdapterConfig, 'clientSecret'>;
   readonly #clientSecret: string;
   /** tokenUrl parsed once, at the first request (the reference accepts any https:// string at construction). */
   #tokenEndpoint: URL | undefined;
@@ -73,10 +75,11 @@ export abstract class BaseAdapter {
       this.logger.error({ event: 'insecure_token_url', token_url_scheme: settings.tokenUrl!.split(':')[0] }, 'Token URL must use HTTPS for security');
       throw new DualAuthError('Token URL must use HTTPS (https://)', 'ERR_INSECURE_URL');
     }
-    this.settings = settings;
+    const { clientSecret, ...withoutSecret } = settings;
+    this.settings = withoutSecret;
     this.tokenUrl = settings.tokenUrl!;
     this.clientId = settings.clientId!;
-    this.#clientSecret = settings.clientSecret ?? '';
+    this.#clientSecret = clientSecret ?? '';
     this.audience = settings.audience;
     this.http = options.httpClient ?? new HttpClient(options);
   }
@@ -214,6 +217,15 @@ export abstract class BaseAdapter {
   /** Safe to log: no secret. */
   protected describe(): Record<string, unknown> {
     return { adapter_type: this.constructor.name, client_id: this.clientId, token_url: urlForLogging(this.tokenUrl) };
+  }
+
+  /** JSON.stringify shows what identifies the adapter, never its secret or its HTTP pool. */
+  toJSON(): Record<string, unknown> {
+    return this.describe();
+  }
+
+  [inspect.custom](_depth: number, options: object): string {
+    return `${this.constructor.name} ${inspect(this.describe(), options)}`;
   }
 }
 

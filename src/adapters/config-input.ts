@@ -4,6 +4,7 @@
  * zod; missing fields get the Python texts.
  */
 import { z } from 'zod';
+import { boxedClientSecret } from '../domain/redaction.js';
 import { DualAuthError } from '../errors.js';
 
 export interface AdapterConfigInput {
@@ -78,6 +79,8 @@ export function normaliseAdapterConfig(input: unknown): NormalisedAdapterConfig 
     const camel = SNAKE_TO_CAMEL[key] ?? key;
     if (value !== undefined && merged[camel] === undefined) merged[camel] = value;
   }
+  // A config from getConfig (or a spread copy of one) keeps its secret hidden: see src/domain/redaction.ts.
+  merged.clientSecret ??= boxedClientSecret(input);
   const parsed = schema.safeParse(merged);
   if (!parsed.success) {
     const fields = [...new Set(parsed.error.issues.map((issue) => PYTHON_FIELD[issue.path[0] as keyof NormalisedAdapterConfig] ?? String(issue.path[0])))];

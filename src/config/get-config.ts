@@ -3,6 +3,8 @@
  * Python package's precedence rules and error texts. The keys of one config are
  * read in parallel, each once; errors are reported in the Python order.
  */
+import { inspect } from 'node:util';
+import { CLIENT_SECRET, REDACTED, RedactedSecret } from '../domain/redaction.js';
 import { ConfigurationError, SecretsBackendError, errorClassName } from '../errors.js';
 import { silentLogger, toLogger, type Logger, type LoggerLike } from '../logging.js';
 import type { SecretsBackend } from '../secrets/backend.js';
@@ -151,19 +153,25 @@ function buildConfig(vendor: Vendor, take: Take, logger: Logger): DualAuthConfig
   }
 }
 
-const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
-
 function redacted(this: Record<string, unknown>): Record<string, unknown> {
-  return { ...this, clientSecret: '***REDACTED***' };
+  return { ...Object.fromEntries(Object.entries(this)), clientSecret: REDACTED };
 }
 
-// One shared prototype: printing or serialising a config never shows the client secret.
+// One shared prototype: printing or serialising a config shows `clientSecret: '***REDACTED***'`.
 const REDACTING: object = Object.create(Object.prototype, {
   toJSON: { value: redacted },
-  [inspectSymbol]: { value: redacted },
+  [inspect.custom]: { value: redacted },
 });
 
-/** The config with a prototype that redacts `clientSecret` in JSON and util.inspect; the field itself stays readable. */
+/**
+ * The config as getConfig returns it. `clientSecret` stays readable but is not
+ * enumerable, and the secret also travels boxed under an enumerable symbol key:
+ * `{ ...config }` carries it to createAdapter, and no printing route shows it.
+ */
 export function redactOnPrint<T extends { clientSecret: string }>(config: T): T {
-  return Object.assign(Object.create(REDACTING) as T, config);
+  const { clientSecret, ...visible } = config;
+  const boxed = new RedactedSecret(clientSecret);
+  const result = Object.assign(Object.create(REDACTING) as T, visible, { [CLIENT_SECRET]: boxed });
+  Object.defineProperty(result, 'clientSecret', { get: () => boxed.reveal(), enumerable: false });
+  return result;
 }

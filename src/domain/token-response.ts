@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import { REDACTED } from './redaction.js';
 
 export interface TokenResponseInit {
   accessToken: string;
@@ -8,26 +9,33 @@ export interface TokenResponseInit {
   actAssertion?: string | undefined;
 }
 
-const REDACTED = '***REDACTED***';
-
 /**
  * A token from the IAM. The access token and act assertion are SENSITIVE:
- * `util.inspect`, `toString` and `toJSON` show them redacted.
+ * `util.inspect`, `toString` and `toJSON` show them redacted, and they are
+ * private fields read through getters, so a `{ ...token }` copy does not carry them.
  */
 export class TokenResponse {
-  readonly accessToken: string;
+  readonly #accessToken: string;
   readonly tokenType: string;
   readonly expiresIn: number;
   readonly scope: string;
-  /** EntraID only: the app-signed act assertion, sent as `X-Act-Assertion`. */
-  readonly actAssertion: string | undefined;
+  readonly #actAssertion: string | undefined;
 
   constructor(init: TokenResponseInit) {
-    this.accessToken = init.accessToken;
+    this.#accessToken = init.accessToken;
     this.tokenType = init.tokenType;
     this.expiresIn = init.expiresIn;
     this.scope = init.scope;
-    this.actAssertion = init.actAssertion;
+    this.#actAssertion = init.actAssertion;
+  }
+
+  get accessToken(): string {
+    return this.#accessToken;
+  }
+
+  /** EntraID only: the app-signed act assertion, sent as `X-Act-Assertion`. */
+  get actAssertion(): string | undefined {
+    return this.#actAssertion;
   }
 
   /** The printable form, as the Python `repr`. */

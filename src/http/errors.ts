@@ -1,4 +1,4 @@
-import { DualAuthError, type DualAuthErrorCode } from '../errors.js';
+import { brandError, DualAuthError, type DualAuthErrorCode } from '../errors.js';
 
 /**
  * A transport failure (no HTTP answer). `pythonName` is the exception class the
@@ -25,6 +25,10 @@ const CODES: Record<HttpFailureKind, DualAuthErrorCode> = {
 };
 
 export class HttpError extends DualAuthError {
+  static {
+    brandError(this, 'HttpError');
+  }
+
   readonly kind: HttpFailureKind;
   readonly pythonName: string;
 

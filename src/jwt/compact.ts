@@ -14,6 +14,7 @@
 import { createHmac, sign, verify, type KeyObject } from 'node:crypto';
 import { errors, type JWTPayload } from 'jose';
 import { pythonCompactJson } from '../python-json.js';
+import { isStrictCompactJws } from './base64url.js';
 
 export type FixedAlgorithm = 'HS256' | 'RS256' | 'ES256' | 'EdDSA';
 
@@ -76,10 +77,6 @@ export interface Rs256Checks {
   required: readonly string[];
 }
 
-const BASE64URL = /^[A-Za-z0-9_-]+$/;
-// An empty signature parses (as PyJWT): `alg: none` is then refused by the alg check, not as malformed.
-const BASE64URL_OR_EMPTY = /^[A-Za-z0-9_-]*$/;
-
 /**
  * Verifies an RS256 compact JWS with `key`, then its claims as jose's jwtVerify
  * would (exp, nbf, iat types; aud; iss when asked). Only `alg: RS256` is accepted,
@@ -88,11 +85,9 @@ const BASE64URL_OR_EMPTY = /^[A-Za-z0-9_-]*$/;
 export function verifyRs256Compact(jwt: string, key: KeyObject, checks: Rs256Checks): JWTPayload {
   // Only an RSA public key: with an EC or RSA-PSS key node:crypto would accept another algorithm's signature.
   if (key.type !== 'public' || key.asymmetricKeyType !== 'rsa') throw new errors.JOSENotSupported('RS256 needs an RSA public key');
-  const parts = jwt.split('.');
-  const [encodedHeader = '', encodedPayload = '', encodedSignature = ''] = parts;
-  if (parts.length !== 3 || !BASE64URL.test(encodedHeader) || !BASE64URL.test(encodedPayload) || !BASE64URL_OR_EMPTY.test(encodedSignature)) {
-    throw new errors.JWSInvalid('Invalid Compact JWS');
-  }
+  // An empty signature parses (as PyJWT): `alg: none` is then refused by the alg check, not as malformed.
+  if (!isStrictCompactJws(jwt, true)) throw new errors.JWSInvalid('Invalid Compact JWS');
+  const [encodedHeader = '', encodedPayload = '', encodedSignature = ''] = jwt.split('.');
   const header = decodeJsonObject(encodedHeader, errors.JWSInvalid);
   if (header.alg !== 'RS256') throw new errors.JOSEAlgNotAllowed('"alg" (Algorithm) Header Parameter value not allowed');
   if (header.crit !== undefined || header.b64 !== undefined) throw new errors.JWSInvalid('Unsupported header parameter');

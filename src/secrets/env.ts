@@ -4,10 +4,11 @@ import type { SecretsBackend } from './backend.js';
 /** Reads configuration from environment variables (the default backend). */
 export class EnvironmentSecretsBackend implements SecretsBackend {
   readonly name = 'environment';
-  private readonly env: Readonly<Record<string, string | undefined>>;
+  // Private: printing the backend must not print the environment (it holds the client secret).
+  readonly #env: Readonly<Record<string, string | undefined>>;
 
   constructor(env: Readonly<Record<string, string | undefined>> = process.env) {
-    this.env = env;
+    this.#env = env;
   }
 
   async getSecret(key: string, options: { required?: boolean } = {}): Promise<string | undefined> {
@@ -15,7 +16,7 @@ export class EnvironmentSecretsBackend implements SecretsBackend {
   }
 
   getSecretSync(key: string, options: { required?: boolean } = {}): string | undefined {
-    const value = (this.env[key] ?? '').trim();
+    const value = (this.#env[key] ?? '').trim();
     if (value) return value;
     if (options.required ?? true) {
       throw new SecretsBackendError(

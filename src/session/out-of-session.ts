@@ -11,13 +11,15 @@ import type { BaseAdapter, TokenRequestParams } from '../adapters/base.js';
 import type { TokenResponse } from '../domain/token-response.js';
 import { ActVerificationError, DualAuthError, type DualAuthErrorCode } from '../errors.js';
 import { createFetch } from '../http/client.js';
+import { isStrictCompactJws } from '../jwt/base64url.js';
 import { algorithmForKey, APP_SIGNING_ALGORITHMS, verifyRs256Compact, type AppSigningAlgorithm } from '../jwt/compact.js';
 import { pythonFileErrorName } from '../jwt/keys.js';
 import type { CaOption } from '../http/tls.js';
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
 import { humanIdForLogging, type Act } from '../domain/act.js';
 import { MemoryReplayCache, ReplayCacheFullError, type ReplayCache } from '../domain/replay-cache.js';
-import { TokenCache, type TokenCacheOptions } from './token-cache.js';
+import { resolveTokenStore, type TokenCacheOption } from './token-cache.js';
+import type { TokenStore } from './token-store.js';
 import { requestDualSubjectToken, toParams } from './token-request.js';
 
 /** Act JWTs must expire (exp) and be replay-checkable (jti); the reference requires neither. */
@@ -47,8 +49,13 @@ export interface OutOfSessionTokenRequestOptions {
   /** Longest act JWT accepted, in characters. Default 16 384. */
   maxJwtLength?: number;
   logger?: LoggerLike;
-  /** Reuse tokens until shortly before they expire (off by default, as the reference). */
-  cache?: boolean | TokenCacheOptions;
+  /**
+   * Reuse tokens until shortly before they expire. `true` or TokenCacheOptions: an
+   * in-memory TokenCache for this handler; a TokenStore instance (a TokenCache, or
+   * RedisTokenCache from dual-auth/redis for replicas) may be shared between handlers.
+   * Default is off, as the reference (a new token for every call).
+   */
+  cache?: TokenCacheOption;
 }
 
 export interface VerifyActJwtParams {
@@ -69,7 +76,7 @@ export class OutOfSessionTokenRequest {
   private readonly replayCache: ReplayCache;
   private readonly maxJwtLength: number;
   private readonly logger: Logger;
-  private readonly cache: TokenCache | undefined;
+  private readonly cache: TokenStore | undefined;
 
   constructor(options: OutOfSessionTokenRequestOptions);
   /** Python-style: `new OutOfSessionTokenRequest(adapter, appPublicKeyPath)`. */
@@ -89,7 +96,7 @@ export class OutOfSessionTokenRequest {
     this.clockTolerance = options.clockToleranceSeconds ?? 0;
     this.replayCache = options.replayCache ?? new MemoryReplayCache();
     this.maxJwtLength = options.maxJwtLength ?? 16_384;
-    this.cache = options.cache ? new TokenCache(options.cache === true ? {} : options.cache) : undefined;
+    this.cache = resolveTokenStore(options.cache);
     this.logger.info({ event: 'outofsession_handler_init', adapter_type: this.adapter.constructor.name }, 'Out-of-session handler initialized');
   }
 
@@ -100,7 +107,8 @@ export class OutOfSessionTokenRequest {
     const { actJwt, expectedAudience: audience, agentId } =
       typeof first === 'string' ? { actJwt: first, expectedAudience: expectedAudience as string, agentId: undefined } : first ?? ({} as VerifyActJwtParams);
     if (!audience || typeof audience !== 'string') throw new DualAuthError('expectedAudience is required', 'ERR_INVALID_ARGUMENT');
-    if (typeof actJwt !== 'string' || actJwt.length === 0 || actJwt.length > this.maxJwtLength) {
+    // Strict base64url before any parsing (RFC 7515 §2): jose's decoder would skip whitespace and padding.
+    if (typeof actJwt !== 'string' || actJwt.length > this.maxJwtLength || !isStrictCompactJws(actJwt, true)) {
       throw this.fail('Act JWT invalid: DecodeError', 'ERR_ACT_INVALID', 'jwt_invalid');
     }
     let payload: JWTPayload;
@@ -136,12 +144,14 @@ export class OutOfSessionTokenRequest {
       fresh = await this.replayCache.checkAndStore(jti, payload.exp as number);
     } catch (error) {
       if (error instanceof ReplayCacheFullError) throw this.fail('Act JWT replay cache full', 'ERR_ACT_REPLAY', 'jwt_replay_cache_full');
+      // A shared store that cannot answer refuses the JWT (fail closed); its error says why.
+      this.logger.error({ event: 'jwt_replay_store_unavailable', code: (error as { code?: unknown } | null)?.code }, 'Act JWT replay store unavailable');
       throw error;
     }
     if (!fresh) throw this.fail('Act JWT replay detected', 'ERR_ACT_REPLAY', 'jwt_replay_detected', { jti });
 
     const act = payload.act as Act | undefined;
-    if (act === null || typeof act !== 'object' || Array.isArray(act) || typeof act.sub !== 'string' || !act.sub) {
+    if (act === null || typeof act !== 'object' || Array.isArray(act) || typeof act.sub !== 'string' || !act.sub.trim()) {
       throw this.fail('Act JWT must contain act.sub', 'ERR_ACT_MISSING_SUB', 'jwt_invalid_act');
     }
     this.logger.info({ event: 'jwt_verified', human_id: humanIdForLogging(act.sub), exp: payload.exp, jti, audience }, 'Act JWT verified');

@@ -1,16 +1,24 @@
 /**
  * Optional token reuse (the reference requests a new token for every call).
- * A token is reused for the same agent, the same human (the whole act) and the
- * same scopes until shortly before it or its act assertion expires; concurrent
- * identical requests share one IAM round trip. Bounded; least recently used go first.
+ * A token is reused for the same request (see tokenCacheKey: the IAM client,
+ * the agent, the whole act, the scopes) until shortly before it or its act
+ * assertion expires; concurrent identical requests share one IAM round trip.
+ * Bounded; least recently used go first. One process only: for replicas, see
+ * RedisTokenCache in dual-auth/redis.
  */
 import type { TokenResponse } from '../domain/token-response.js';
 import type { Act } from '../domain/act.js';
+import { DualAuthError } from '../errors.js';
+import { isTokenStore, tokenCacheKey, type TokenStore } from './token-store.js';
+
+/** Default of TokenCacheOptions.skewSeconds. */
+export const DEFAULT_TOKEN_CACHE_SKEW_SECONDS = 30;
+const DEFAULT_MAX_ENTRIES = 1000;
 
 export interface TokenCacheOptions {
-  /** Most tokens kept. Default 1000. */
+  /** Most tokens kept. Default is 1000. */
   maxEntries?: number;
-  /** Stop reusing a token this many seconds before it expires. Default 30. */
+  /** Stop reusing a token this many seconds before it (or its act assertion) expires. Default is 30 (seconds). */
   skewSeconds?: number;
 }
 
@@ -19,18 +27,30 @@ interface Entry {
   reuseUntil: number;
 }
 
-export class TokenCache {
+export class TokenCache implements TokenStore {
   private readonly entries = new Map<string, Entry>();
   private readonly maxEntries: number;
   private readonly skewMs: number;
 
   constructor(options: TokenCacheOptions = {}) {
-    this.maxEntries = options.maxEntries ?? 1000;
-    this.skewMs = (options.skewSeconds ?? 30) * 1000;
+    this.maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+    this.skewMs = (options.skewSeconds ?? DEFAULT_TOKEN_CACHE_SKEW_SECONDS) * 1000;
   }
 
-  async getOrRequest(agentId: string, act: Act, scopes: readonly string[] | string, request: () => Promise<TokenResponse>): Promise<TokenResponse> {
-    const key = JSON.stringify([agentId, canonical(act), typeof scopes === 'string' ? scopes : [...scopes].join(' ')]);
+  /** The cached token for `key` (from tokenCacheKey), or `request()`'s, shared by concurrent callers. */
+  async getOrRequest(key: string, request: () => Promise<TokenResponse>): Promise<TokenResponse>;
+  /** @deprecated The 1.0 form, keyed by agent, act and scopes only: give a tokenCacheKey instead. */
+  async getOrRequest(agentId: string, act: Act, scopes: readonly string[] | string, request: () => Promise<TokenResponse>): Promise<TokenResponse>;
+  async getOrRequest(
+    first: string,
+    second: Act | (() => Promise<TokenResponse>),
+    scopes?: readonly string[] | string,
+    legacyRequest?: () => Promise<TokenResponse>,
+  ): Promise<TokenResponse> {
+    const [key, request] =
+      typeof second === 'function'
+        ? [first, second]
+        : [tokenCacheKey({ tokenUrl: '', clientId: '', audience: undefined }, { agentId: first, act: second, scope: scopes ?? [] }), legacyRequest!];
     const now = Date.now();
     const hit = this.entries.get(key);
     if (hit && hit.reuseUntil > now) {
@@ -43,7 +63,7 @@ export class TokenCache {
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
     try {
       const token = await entry.token;
-      entry.reuseUntil = now + lifetimeMs(token) - this.skewMs;
+      entry.reuseUntil = now + tokenLifetimeMs(token, now) - this.skewMs;
       return token;
     } catch (error) {
       if (this.entries.get(key) === entry) this.entries.delete(key);
@@ -56,11 +76,29 @@ export class TokenCache {
   }
 }
 
-function lifetimeMs(token: TokenResponse): number {
+/** The `cache` option of the token request handlers. */
+export type TokenCacheOption = boolean | TokenCacheOptions | TokenStore;
+
+/** The store a `cache` option asks for: none (the default, as the reference), a new TokenCache, or the given store. */
+export function resolveTokenStore(option: TokenCacheOption | undefined): TokenStore | undefined {
+  if (option === undefined || option === false) return undefined;
+  if (option === true) return new TokenCache();
+  if (isTokenStore(option)) return option;
+  if (option === null || typeof option !== 'object') {
+    throw new DualAuthError('cache must be a boolean, TokenCacheOptions or a token cache instance', 'ERR_INVALID_ARGUMENT');
+  }
+  return new TokenCache(option);
+}
+
+/**
+ * How long a token may be used from `now` (epoch ms): its expires_in, or less when
+ * its act assertion expires first. Never negative.
+ */
+export function tokenLifetimeMs(token: TokenResponse, now: number = Date.now()): number {
   let seconds = token.expiresIn;
   if (token.actAssertion) {
     const exp = assertionExp(token.actAssertion);
-    if (exp !== undefined) seconds = Math.min(seconds, exp - Date.now() / 1000);
+    if (exp !== undefined) seconds = Math.min(seconds, exp - now / 1000);
   }
   return Math.max(0, seconds * 1000);
 }
@@ -72,13 +110,4 @@ function assertionExp(jwt: string): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** JSON with sorted keys, so equal acts give equal keys. */
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, canonical(v)]));
-  }
-  return value;
 }

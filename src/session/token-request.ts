@@ -4,7 +4,7 @@ import type { TokenResponse } from '../domain/token-response.js';
 import { DualAuthError, TokenRequestError, errorClassName } from '../errors.js';
 import { silentLogger, type Logger } from '../logging.js';
 import { hasSub, humanIdForLogging, type Act } from '../domain/act.js';
-import type { TokenCache } from './token-cache.js';
+import { tokenCacheKey, type TokenStore } from './token-store.js';
 
 export type Scenario = 'insession' | 'outofsession';
 
@@ -18,7 +18,7 @@ export async function requestDualSubjectToken(
   params: TokenRequestParams,
   scenario: Scenario,
   logger: Logger,
-  cache?: TokenCache,
+  cache?: TokenStore,
 ): Promise<TokenResponse> {
   if (params === null || typeof params !== 'object') throw new DualAuthError('requestToken needs { agentId, act, scope }', 'ERR_INVALID_ARGUMENT');
   const { agentId, act, scope } = params;
@@ -39,7 +39,7 @@ export async function requestDualSubjectToken(
     logger.info({ event: `${scenario}_token_request_start`, agent_id: agentId, human_id: humanIdForLogging(act.sub), scope }, `${label(scenario)} token request starting`);
   }
   try {
-    const token = cache ? await cache.getOrRequest(agentId, act, scope, () => adapter.requestToken(params)) : await adapter.requestToken(params);
+    const token = cache ? await cache.getOrRequest(tokenCacheKey(adapter, params), () => adapter.requestToken(params)) : await adapter.requestToken(params);
     if (logging) {
       logger.info(
         {

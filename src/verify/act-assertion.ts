@@ -16,6 +16,7 @@ import { jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import { ConfigurationError, DualAuthError } from '../errors.js';
 import { ReplayCacheFullError, type ReplayCache } from '../domain/replay-cache.js';
 import { computeAth } from '../jwt/ath.js';
+import { isStrictCompactJws } from '../jwt/base64url.js';
 import { algorithmForKey, APP_SIGNING_ALGORITHMS } from '../jwt/compact.js';
 import { mapVerifyError } from './errors.js';
 import { humanFromAct } from './identity.js';
@@ -72,7 +73,7 @@ export function createActAssertionVerifier(options: VerifyOptions, clockToleranc
       if (assertion === undefined || assertion === null || assertion === '') {
         throw new DualAuthError('X-Act-Assertion is missing', 'ERR_ACT_ASSERTION_MISSING');
       }
-      if (typeof assertion !== 'string' || assertion.length > MAX_JWT_LENGTH) {
+      if (typeof assertion !== 'string' || assertion.length > MAX_JWT_LENGTH || !isStrictCompactJws(assertion)) {
         throw new DualAuthError('Act assertion is malformed', 'ERR_ACT_ASSERTION_INVALID');
       }
       let claims: JWTPayload;
@@ -119,7 +120,7 @@ function replayCheck(options: VerifyOptions, audience: string, clockToleranceSec
       // Refusing is the safe side: a cache that cannot record the jti cannot stop a replay.
       if (cause instanceof ReplayCacheFullError) throw new DualAuthError('Act assertion replay cache is full', 'ERR_ACT_ASSERTION_REPLAY');
       if (cause instanceof DualAuthError) throw cause;
-      throw new DualAuthError('Act assertion replay cache is unavailable', 'ERR_REPLAY_CACHE_UNAVAILABLE', { cause });
+      throw new DualAuthError('Act assertion replay cache is unavailable', 'ERR_REPLAY_STORE_UNAVAILABLE', { cause });
     }
     if (!fresh) throw new DualAuthError('Act assertion was already used (replay)', 'ERR_ACT_ASSERTION_REPLAY');
   };

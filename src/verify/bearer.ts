@@ -6,14 +6,24 @@
 import { DualAuthError } from '../errors.js';
 import { httpStatusFor } from './errors.js';
 
-/** The token of an `Authorization: Bearer <token>` header (scheme case-insensitive), else undefined. */
+// RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token; b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/**
+ * The token of an `Authorization: Bearer <token>` header (scheme case-insensitive),
+ * else undefined (no header, another scheme, no credentials).
+ * @throws DualAuthError `ERR_TOKEN_INVALID` ("Access token is malformed") when the
+ * Bearer credentials are not an RFC 6750 b64token, e.g. with whitespace inside:
+ * lenient base64 decoders skip it, so such a token must not reach a verifier.
+ */
 export function bearerToken(header: string | string[] | undefined): string | undefined {
   const value = Array.isArray(header) ? header[0] : header;
   if (typeof value !== 'string') return undefined;
-  // The scheme decides; the verifier judges the token itself (malformed -> invalid_token).
   const match = /^Bearer(?: +(.*))?$/i.exec(value.trim());
   const token = match?.[1]?.trim();
-  return token ? token : undefined;
+  if (!token) return undefined;
+  if (!B64TOKEN.test(token)) throw new DualAuthError('Access token is malformed', 'ERR_TOKEN_INVALID');
+  return token;
 }
 
 /** A single header value (the first when repeated), else undefined. */

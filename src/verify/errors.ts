@@ -83,17 +83,19 @@ const STATUS: Partial<Record<string, number>> = {
   ERR_TOKEN_AGENT_ONLY: 401,
   ERR_TOKEN_NOT_DELEGATED: 401,
   ERR_TOKEN_AGENT_NOT_ALLOWED: 401,
-  ERR_REPLAY_CACHE_UNAVAILABLE: 503,
   ERR_FORBIDDEN: 403,
   ERR_JWKS_UNAVAILABLE: 503,
   ERR_ABORTED: 503,
   ERR_TIMEOUT: 503,
   ERR_NETWORK: 503,
+  // The replay store (e.g. Redis) could not be asked: refused, never accepted; worth a retry.
+  ERR_REPLAY_STORE_UNAVAILABLE: 503,
 };
 
 /**
  * The HTTP status a resource server answers for an error: 401 no or invalid
- * credentials, 403 valid but not allowed, 503 the IAM's keys unreachable, 500
+ * credentials, 403 valid but not allowed, 503 the IAM's keys or the replay store
+ * unreachable, 500
  * anything else (misconfiguration, bugs).
  */
 export function httpStatusFor(error: unknown): number {

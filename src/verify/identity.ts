@@ -12,14 +12,14 @@ export function agentFromClaims(claims: JWTPayload, profile: VendorProfile, id: 
 }
 
 /**
- * The human from an `act` claim: `act.sub` is required and must be a non-empty
- * string; email, name and oid are taken when they are strings.
+ * The human from an `act` claim: `act.sub` is required and must be a string with
+ * more than whitespace in it; email, name and oid are taken when they are strings.
  */
 export function humanFromAct(act: unknown, code: DualAuthErrorCode, where: string): HumanIdentity {
   if (act === undefined || act === null) throw new DualAuthError(`${where} has no act claim`, code);
   if (typeof act !== 'object' || Array.isArray(act)) throw new DualAuthError(`${where} act claim is not an object`, code);
   const { sub, email, name, oid } = act as Record<string, unknown>;
-  if (typeof sub !== 'string' || sub.length === 0) throw new DualAuthError(`${where} act claim has no sub`, code);
+  if (typeof sub !== 'string' || sub.trim().length === 0) throw new DualAuthError(`${where} act claim has no sub`, code);
   const human: HumanIdentity = { id: sub };
   if (typeof email === 'string') human.email = email;
   if (typeof name === 'string') human.name = name;

@@ -16,6 +16,7 @@ import { mapVerifyError } from './errors.js';
 import { agentFromClaims } from './identity.js';
 import { createPersonReader, layoutsUseAssertion, resolveLayoutSettings } from './layout.js';
 import { untilAborted } from '../http/abort.js';
+import { isStrictCompactJws } from '../jwt/base64url.js';
 import { createLocalKeys, createRemoteKeys, resolveAlgorithms, type KeySource } from './keys.js';
 import { createPolicy } from './policy.js';
 import { getProfile } from './profiles.js';
@@ -84,7 +85,7 @@ function buildVerifier(options: VerifyOptions, shareRemote: boolean): DualSubjec
       if (token === undefined || token === null || token === '') {
         throw new DualAuthError('Access token is missing', 'ERR_TOKEN_MISSING');
       }
-      if (typeof token !== 'string' || token.length > MAX_JWT_LENGTH) {
+      if (typeof token !== 'string' || token.length > MAX_JWT_LENGTH || !isStrictCompactJws(token)) {
         throw new DualAuthError('Access token is malformed', 'ERR_TOKEN_INVALID');
       }
       const signal = call?.signal ?? outerSignal;

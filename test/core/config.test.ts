@@ -9,6 +9,7 @@ import {
   getConfig,
   getSecretsBackendType,
   getVendor,
+  type DualAuthConfig,
   type SecretsBackend,
 } from '../../src/index.js';
 import { auditLogger, markSensitive, rejection } from '../helpers/log-audit.js';
@@ -39,7 +40,9 @@ type VendorName = keyof typeof VENDOR_ENV;
 
 describe('getConfig', () => {
   it('reads each vendor from the environment (camelCase)', async () => {
-    expect(await getConfig({ env: { DUAL_AUTH_VENDOR: 'keycloak', ...VENDOR_ENV.keycloak } })).toEqual({
+    // clientSecret is readable but not enumerable (it never prints): compare it explicitly.
+    const fields = (config: DualAuthConfig) => ({ ...Object.fromEntries(Object.entries(config)), clientSecret: config.clientSecret });
+    expect(fields(await getConfig({ env: { DUAL_AUTH_VENDOR: 'keycloak', ...VENDOR_ENV.keycloak } }))).toEqual({
       vendor: 'keycloak',
       tokenUrl: VENDOR_ENV.keycloak.KEYCLOAK_TOKEN_URL,
       clientId: 'finance-agent',
@@ -48,7 +51,7 @@ describe('getConfig', () => {
     });
     expect(await getConfig({ vendor: 'auth0', env: VENDOR_ENV.auth0 })).toMatchObject({ vendor: 'auth0', audience: 'https://api.example.com' });
     expect(await getConfig({ vendor: ' OKTA ', env: VENDOR_ENV.okta })).toMatchObject({ vendor: 'okta', audience: 'api://default' });
-    expect(await getConfig({ vendor: 'entraid', env: VENDOR_ENV.entraid })).toEqual({
+    expect(fields(await getConfig({ vendor: 'entraid', env: VENDOR_ENV.entraid }))).toEqual({
       vendor: 'entraid',
       tokenUrl: VENDOR_ENV.entraid.ENTRAID_TOKEN_URL,
       clientId: 'app-reg',

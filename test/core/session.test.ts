@@ -6,16 +6,22 @@ import { SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ActVerificationError,
+  DualAuthError,
   HybridSender,
   InSessionTokenRequest,
   KeycloakAdapter,
   MemoryReplayCache,
   OutOfSessionTokenRequest,
+  TokenCache,
   TokenRequestError,
+  TokenResponse,
   UserSession,
+  tokenCacheKey,
+  type TokenStore,
 } from '../../src/index.js';
 import { auditLogger, markSensitive, rejection, thrown } from '../helpers/log-audit.js';
 import { decodeJwt, json, startTestServer, type TestServer } from '../helpers/https-server.js';
+import { malleatedCopies } from '../helpers/malleate.js';
 
 const EMAIL = 'bob.session@corp.example';
 const NAME = 'Bob Session';
@@ -142,6 +148,7 @@ describe('OutOfSessionTokenRequest.receiveAndVerifyActJwt', () => {
     ['signed with another key', () => signed({}, other.privateKey), 'Act JWT signature invalid', 'ERR_ACT_SIGNATURE'],
     ['without act.sub', () => signed({ act: { email: EMAIL } }), 'Act JWT must contain act.sub', 'ERR_ACT_MISSING_SUB'],
     ['with a non-string act.sub', () => signed({ act: { sub: 7 } }), 'Act JWT must contain act.sub', 'ERR_ACT_MISSING_SUB'],
+    ['with a whitespace-only act.sub', () => signed({ act: { sub: ' \t ' } }), 'Act JWT must contain act.sub', 'ERR_ACT_MISSING_SUB'],
     ['without exp', () => signed({ exp: undefined }), 'Act JWT invalid: MissingRequiredClaimError', 'ERR_ACT_INVALID'],
     ['without aud', () => signed({ aud: undefined }), 'Act JWT invalid: MissingRequiredClaimError', 'ERR_ACT_INVALID'],
     ['not yet valid', () => signed({ nbf: Math.floor(Date.now() / 1000) + 600 }), 'Act JWT invalid: ImmatureSignatureError', 'ERR_ACT_INVALID'],
@@ -175,6 +182,14 @@ describe('OutOfSessionTokenRequest.receiveAndVerifyActJwt', () => {
     expect(error).toBeInstanceOf(ActVerificationError);
     expect(error.message).toBe(message);
     expect(error.code).toBe(code);
+  });
+
+  it('refuses every altered encoding of a valid JWT (strict base64url, RFC 7515 §2)', async () => {
+    const verifier = receiver();
+    for (const [name, copy] of malleatedCopies(await signed({}))) {
+      const error = await rejection(verifier.receiveAndVerifyActJwt(copy, AGENT));
+      expect([name, error.code, error.message]).toEqual([name, 'ERR_ACT_INVALID', 'Act JWT invalid: DecodeError']);
+    }
   });
 
   it('checks iss when asked, accepts clock skew when asked', async () => {
@@ -223,6 +238,14 @@ describe('replay memory stays bounded', () => {
     await verifier.receiveAndVerifyActJwt(await signed({}), AGENT);
     await verifier.receiveAndVerifyActJwt(await signed({}), AGENT);
     expect((await rejection(verifier.receiveAndVerifyActJwt(await signed({}), AGENT))).message).toBe('Act JWT replay cache full');
+  });
+
+  it('refuses (fails closed) when a shared replay store cannot answer, and logs it', async () => {
+    const logger = auditLogger();
+    const unreachable = { checkAndStore: async () => Promise.reject(new DualAuthError('Redis replay store unavailable', 'ERR_REPLAY_STORE_UNAVAILABLE')) };
+    const verifier = receiver({ replayCache: unreachable, logger });
+    expect((await rejection(verifier.receiveAndVerifyActJwt(await signed({}), AGENT))).code).toBe('ERR_REPLAY_STORE_UNAVAILABLE');
+    expect(logger.lines.some((line) => line.includes('jwt_replay_store_unavailable') && line.includes('ERR_REPLAY_STORE_UNAVAILABLE'))).toBe(true);
   });
 });
 
@@ -286,6 +309,76 @@ describe('token reuse (cache option)', () => {
   });
 });
 
+describe('token stores (cache: a TokenStore instance)', () => {
+  it('one TokenCache instance shared by two handlers of one IAM client serves both', async () => {
+    let issuedCount = 0;
+    server.handle((_, res) => json(res, 200, { access_token: `session-access-token-value-${++issuedCount}`, expires_in: 300 }));
+    const shared = new TokenCache();
+    const first = new InSessionTokenRequest(adapter(), { cache: shared });
+    const second = receiver({ cache: shared });
+    const a = await first.requestToken({ agentId: 'finance-agent', act, scope: ['finance.read'] });
+    const b = await second.requestToken({ agentId: 'finance-agent', act, scope: 'finance.read' });
+    expect(b).toBe(a);
+    expect(issuedCount).toBe(1);
+  });
+
+  it('a custom TokenStore receives the key and the request', async () => {
+    server.handle((_, res) => json(res, 200, { access_token: 'session-access-token-value', expires_in: 300 }));
+    const keys: string[] = [];
+    const store: TokenStore = { getOrRequest: (key, request) => (keys.push(key), request()) };
+    await new InSessionTokenRequest(adapter(), { cache: store }).requestToken({ agentId: 'finance-agent', act, scope: ['finance.read'] });
+    expect(keys).toEqual([tokenCacheKey(adapter(), { agentId: 'finance-agent', act, scope: ['finance.read'] })]);
+  });
+
+  it('refuses a cache option that is neither a boolean, options nor a store', () => {
+    expect(thrown(() => new InSessionTokenRequest(adapter(), { cache: 'yes' as never })).code).toBe('ERR_INVALID_ARGUMENT');
+  });
+
+  it('the legacy getOrRequest(agentId, act, scopes, request) form still works', async () => {
+    const cache = new TokenCache();
+    let calls = 0;
+    const request = async () => (calls++, new TokenResponse({ accessToken: 'session-access-token-value', tokenType: 'Bearer', expiresIn: 300, scope: 'x' }));
+    const a = await cache.getOrRequest('finance-agent', act, ['x'], request);
+    expect(await cache.getOrRequest('finance-agent', { ...act }, 'x', request)).toBe(a);
+    expect(calls).toBe(1);
+  });
+});
+
+describe('tokenCacheKey: what makes two token requests interchangeable', () => {
+  const base = { agentId: 'finance-agent', act, scope: ['finance.read'] };
+  const key = (params: Record<string, unknown>, a = adapter()) => tokenCacheKey(a, params as never);
+
+  it('is equal for equal requests whatever the key order of the act or the form of the scopes', () => {
+    expect(key({ ...base, act: { name: NAME, sub: 'user-123', email: EMAIL }, scope: 'finance.read', signal: new AbortController().signal })).toBe(key(base));
+  });
+
+  it('differs per person, agent, scopes, IAM client, audience and any added request field', () => {
+    const other = new KeycloakAdapter({ tokenUrl: server.url('/realms/other/protocol/openid-connect/token'), clientId: 'finance-agent', clientSecret: SECRET }, { ca: server.caCert });
+    const otherClient = new KeycloakAdapter({ tokenUrl: server.url('/realms/r/protocol/openid-connect/token'), clientId: 'other-agent', clientSecret: SECRET }, { ca: server.caCert });
+    const keys = [
+      key(base),
+      key({ ...base, act: { ...act, sub: 'user-456' } }),
+      key({ ...base, act: { ...act, email: 'someone.else@corp.example' } }),
+      key({ ...base, agentId: 'other-agent' }),
+      key({ ...base, scope: ['finance.write'] }),
+      key(base, other),
+      key(base, otherClient),
+      key({ ...base, subjectToken: 'person-a-token-value' }),
+      key({ ...base, subjectToken: 'person-b-token-value' }),
+      key({ ...base, actAssertion: 'assertion-a-value' }),
+    ];
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it('keeps credentials out of the key: subject tokens and assertions are hashed', () => {
+    markSensitive('person-a-token-value', 'assertion-a-value');
+    const text = key({ ...base, subjectToken: 'person-a-token-value', actAssertion: 'assertion-a-value' });
+    expect(text).not.toContain('person-a-token-value');
+    expect(text).not.toContain('assertion-a-value');
+    expect(text).toContain('sha256:');
+  });
+});
+
 describe('act JWT keys from a JWKS URL (key rotation)', () => {
   it('picks the key by kid through jose, with the same checks and texts', async () => {
     const { exportJWK } = await import('jose');
@@ -300,6 +393,9 @@ describe('act JWT keys from a JWKS URL (key rotation)', () => {
       expect((await rejection(verifier.receiveAndVerifyActJwt(jwt, AGENT))).code).toBe('ERR_ACT_REPLAY');
       const unknownKid = await signed({}, other.privateKey, { alg: 'RS256', kid: 'someone-else' });
       expect((await rejection(verifier.receiveAndVerifyActJwt(unknownKid, AGENT))).message).toBe('Act JWT signature invalid');
+      for (const [name, copy] of malleatedCopies(await signed({}, app.privateKey, { alg: 'RS256', kid: 'app-2026' }))) {
+        expect([name, (await rejection(verifier.receiveAndVerifyActJwt(copy, AGENT))).message]).toEqual([name, 'Act JWT invalid: DecodeError']);
+      }
       const expired = await signed({ exp: Math.floor(Date.now() / 1000) - 5 }, app.privateKey, { alg: 'RS256', kid: 'app-2026' });
       expect((await rejection(verifier.receiveAndVerifyActJwt(expired, AGENT))).message).toBe('Act JWT expired');
     } finally {

@@ -14,6 +14,14 @@ describe('bearerToken', () => {
     expect(bearerToken('BearerXabc')).toBeUndefined();
     expect(bearerToken(undefined)).toBeUndefined();
     expect(headerValue([' a ', 'b'])).toBe('a');
+  });
+
+  it('refuses credentials that are not an RFC 6750 b64token: inner whitespace, bad characters', () => {
+    for (const header of ['Bearer abc.def .ghi', 'Bearer abc.def\t.ghi', 'Bearer abc def', 'Bearer a,b', 'Bearer abc.d=ef.ghi']) {
+      expect(() => bearerToken(header)).toThrow(expect.objectContaining({ code: 'ERR_TOKEN_INVALID', message: 'Access token is malformed' }));
+    }
+    // Trailing '=' is b64token syntax; the verifier then refuses it as base64url.
+    expect(bearerToken('Bearer abc.def.ghi==')).toBe('abc.def.ghi==');
     expect(headerValue('')).toBeUndefined();
   });
 });
@@ -40,6 +48,7 @@ describe('bearerErrorResponse', () => {
     expect(httpStatusFor(new DualAuthError('x', 'ERR_TOKEN_EXPIRED'))).toBe(401);
     expect(httpStatusFor(new DualAuthError('x', 'ERR_ACT_ASSERTION_MISSING'))).toBe(401);
     expect(httpStatusFor(new DualAuthError('x', 'ERR_FORBIDDEN'))).toBe(403);
+    expect(httpStatusFor(new DualAuthError('x', 'ERR_REPLAY_STORE_UNAVAILABLE'))).toBe(503);
     expect(httpStatusFor(new ConfigurationError('x'))).toBe(500);
     expect(httpStatusFor('weird')).toBe(500);
   });

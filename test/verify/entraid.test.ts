@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DualAuthError } from '../../src/errors.js';
 import { computeAth, createDualSubjectVerifier, httpStatusFor, type VerifyOptions } from '../../src/verify/index.js';
 import { makeSigningKey, now, sign, startJwksServer, type JwksServer, type SigningKey } from './helpers.js';
+import { malleatedCopies } from '../helpers/malleate.js';
 
 const AUDIENCE = 'api://finance-api';
 const APP_ID = 'app-1111';
@@ -107,6 +108,19 @@ describe('EntraID: access token + X-Act-Assertion', () => {
       expect(error.code).toBe(code);
     });
   }
+
+  it('refuses every altered encoding of a valid assertion, and a whitespace-only act.sub', async () => {
+    const verify = createDualSubjectVerifier(options());
+    const token = await accessToken();
+    const valid = await assertion();
+    expect((await verify(token, { actAssertion: valid })).human.id).toBe('user-oid-1');
+    for (const [name, copy] of malleatedCopies(valid)) {
+      const error = await rejection(verify(token, { actAssertion: copy }));
+      expect([name, error.code, error.message]).toEqual([name, 'ERR_ACT_ASSERTION_INVALID', 'Act assertion is malformed']);
+    }
+    const blank = await rejection(verify(token, { actAssertion: await assertion({ act: { sub: '  ' } }) }));
+    expect(blank.code).toBe('ERR_ACT_ASSERTION_INVALID');
+  });
 
   it('wrong assertion issuer when actAssertionIssuer is set', async () => {
     const error = await rejection(createDualSubjectVerifier(options({ actAssertionIssuer: APP_ID }))(await accessToken(), { actAssertion: await assertion({ iss: 'other-app' }) }));

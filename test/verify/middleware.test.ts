@@ -130,6 +130,16 @@ for (const [framework, serve] of [
       expect(JSON.stringify(log.records)).not.toMatch(/eyJ/);
     });
 
+    it('401 invalid_token for a valid token with whitespace inside it (RFC 6750 b64token)', async () => {
+      const token = await keycloakToken();
+      const at = token.lastIndexOf('.') + 10;
+      for (const inner of [' ', '\t', '  ']) {
+        const res = await get('/finance/report', { authorization: `Bearer ${token.slice(0, at)}${inner}${token.slice(at)}` });
+        expect(res.status).toBe(401);
+        expect(await res.json()).toEqual({ error: 'invalid_token', error_description: 'Access token is malformed' });
+      }
+    });
+
     it('403 insufficient_scope for a valid token without the scope, or refused by authorize', async () => {
       for (const token of [await keycloakToken({ scope: 'profile' }), await keycloakToken({ act: { sub: 'blocked-user' } })]) {
         const res = await get('/finance/report', { authorization: `Bearer ${token}` });

@@ -14,6 +14,7 @@ import {
   type VerifyOptions,
 } from '../../src/verify/index.js';
 import { makeSigningKey, now, sign, startJwksServer, unsecuredJwt, type JwksServer, type SigningKey } from './helpers.js';
+import { malleatedCopies } from '../helpers/malleate.js';
 
 const AUDIENCE = 'https://api.example.test';
 const HUMAN = { sub: 'user-42', email: 'alice@example.test', name: 'Alice Example' };
@@ -121,6 +122,25 @@ describe('verifyDualSubjectToken: accepted tokens', () => {
     const pem = await exportSPKI(key.publicKey);
     const identity = await verifyDualSubjectToken(token, { vendor: 'keycloak', issuer: ['https://elsewhere', issuer], audience: AUDIENCE, key: pem });
     expect(identity.human.id).toBe('user-42');
+  });
+});
+
+describe('verifyDualSubjectToken: strict base64url (RFC 7515 §2)', () => {
+  it('refuses every altered encoding of a valid token before verifying it', async () => {
+    const token = await sign(keycloakClaims(), key);
+    const verify = createDualSubjectVerifier(options());
+    expect((await verify(token)).human.id).toBe('user-42');
+    for (const [name, copy] of malleatedCopies(token)) {
+      const error = await rejection(verify(copy));
+      expect([name, error.code, error.message]).toEqual([name, 'ERR_TOKEN_INVALID', 'Access token is malformed']);
+    }
+  });
+
+  it('refuses an act.sub made of whitespace only', async () => {
+    for (const sub of [' ', '\t', ' \n ']) {
+      const error = await rejection(verifyDualSubjectToken(await sign(keycloakClaims({ act: { sub } }), key), options()));
+      expect(error.code).toBe('ERR_TOKEN_NO_ACT');
+    }
   });
 });
 
