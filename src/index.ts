@@ -23,6 +23,9 @@ export {
   EntraIDAdapter,
   createAdapter,
   CLIENT_ASSERTION_TYPE,
+  DELEGATIONS,
+  TOKEN_EXCHANGE_GRANT_TYPE,
+  ACCESS_TOKEN_TYPE,
 } from './adapters/index.js';
 export type {
   AdapterOptions,
@@ -34,6 +37,7 @@ export type {
   TokenResponseInit,
   AdapterConfigInput,
   PrivateKeyJwtOptions,
+  Delegation,
 } from './adapters/index.js';
 
 // Human identity and token requests

@@ -57,6 +57,11 @@ export interface KeycloakEnv {
   AGENT_CLIENT_SECRET: string;
   TEST_USER_ID: string;
   TEST_USER_EMAIL: string;
+  /** The public login client (direct access grants) the test user signs in with: their own token, addressed to the agent. */
+  USER_LOGIN_CLIENT_ID: string;
+  TEST_USER_USERNAME: string;
+  /** Dev-only password of the test user (checked-in realm). */
+  TEST_USER_PASSWORD: string;
   NODE_EXTRA_CA_CERTS: string;
 }
 
@@ -417,9 +422,12 @@ function sleep(ms: number): Promise<void> {
 
 // ---------------------------------------------------------------- env file
 
+/** The public login client of the checked-in realm: the test user signs in there (direct access grant). */
+export const USER_LOGIN_CLIENT_ID = 'finance-web-app';
+
 interface RealmExport {
-  clients: { clientId: string; secret?: string; protocolMappers?: { protocolMapper: string; config?: Record<string, string> }[] }[];
-  users: { id?: string; email?: string; username: string; serviceAccountClientId?: string }[];
+  clients: { clientId: string; secret?: string; publicClient?: boolean; directAccessGrantsEnabled?: boolean; protocolMappers?: { protocolMapper: string; config?: Record<string, string> }[] }[];
+  users: { id?: string; email?: string; username: string; serviceAccountClientId?: string; credentials?: { type: string; value: string }[] }[];
 }
 
 export function keycloakEnv(): KeycloakEnv {
@@ -427,8 +435,10 @@ export function keycloakEnv(): KeycloakEnv {
   const agent = realm.clients.find((c) => c.clientId === 'finance-agent');
   const user = realm.users.find((u) => u.serviceAccountClientId === undefined && u.id !== undefined);
   const audience = agent?.protocolMappers?.find((m) => m.protocolMapper === 'oidc-audience-mapper')?.config?.['included.custom.audience'];
-  if (!agent?.secret || !user?.id || !user.email || !audience) {
-    throw new ProvisionError(`${paths.realmJson} lacks the finance-agent client, its audience mapper or the test user`);
+  const login = realm.clients.find((c) => c.clientId === USER_LOGIN_CLIENT_ID && c.publicClient && c.directAccessGrantsEnabled);
+  const password = user?.credentials?.find((c) => c.type === 'password')?.value;
+  if (!agent?.secret || !user?.id || !user.email || !audience || !login || !password) {
+    throw new ProvisionError(`${paths.realmJson} lacks the finance-agent client, its audience mapper, the ${USER_LOGIN_CLIENT_ID} login client or the test user and password`);
   }
   return {
     DUAL_AUTH_VENDOR: 'keycloak',
@@ -440,6 +450,9 @@ export function keycloakEnv(): KeycloakEnv {
     AGENT_CLIENT_SECRET: agent.secret,
     TEST_USER_ID: user.id,
     TEST_USER_EMAIL: user.email,
+    USER_LOGIN_CLIENT_ID: login.clientId,
+    TEST_USER_USERNAME: user.username,
+    TEST_USER_PASSWORD: password,
     NODE_EXTRA_CA_CERTS: paths.caCert,
   };
 }
@@ -447,7 +460,7 @@ export function keycloakEnv(): KeycloakEnv {
 function writeEnvFile(): KeycloakEnv {
   const env = keycloakEnv();
   const body = [
-    '# Written by npm run keycloak:start for the LOCAL DEVELOPMENT Keycloak only (dev-only secret).',
+    '# Written by npm run keycloak:start for the LOCAL DEVELOPMENT Keycloak only (dev-only secret and password).',
     '# Load it with: set -a; . ./.keycloak.env; set +a',
     ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
     '',

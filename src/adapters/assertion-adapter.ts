@@ -1,4 +1,4 @@
-/** The shared shape of Keycloak, Auth0 and Okta: a client assertion carrying `act`. */
+/** The shared shape of Keycloak, Auth0 and Okta: a client assertion, carrying `act` in the reference mode. */
 import type { Act } from '../domain/act.js';
 import { BaseAdapter, type AdapterOptions, type VendorProfile } from './base.js';
 import { CLIENT_ASSERTION_TYPE, createAssertionSigner, type AssertionSigner, type PrivateKeyJwtOptions } from './assertion-signer.js';
@@ -20,7 +20,8 @@ export abstract class ClientAssertionAdapter extends BaseAdapter {
   /** The `aud` of the client assertion. */
   abstract readonly assertionAudience: string;
 
-  protected createClientAssertion(agentId: string, act: Act): Promise<string> {
+  /** Without `act`, the assertion authenticates the agent only (token exchange, agent-only tokens). */
+  protected createClientAssertion(agentId: string, act?: Act): Promise<string> {
     return this.signAssertion(agentId, this.assertionAudience, act);
   }
 

@@ -22,13 +22,16 @@ export interface PrivateKeyJwtOptions {
   kid?: string;
 }
 
-export type AssertionSigner = (agentId: string, audience: string, act: Act) => Promise<string>;
+/** Signs a client assertion; without `act` it names the agent only (token exchange, agent-only tokens). */
+export type AssertionSigner = (agentId: string, audience: string, act: Act | undefined) => Promise<string>;
 
 export function createAssertionSigner(clientSecret: string, privateKeyJwt?: PrivateKeyJwtOptions): AssertionSigner {
   // Claims in the Python order (iss, sub, aud, exp, iat, jti, act): the same bytes on the wire.
-  const claims = (agentId: string, audience: string, act: Act): Record<string, unknown> => {
+  const claims = (agentId: string, audience: string, act: Act | undefined): Record<string, unknown> => {
     const now = nowSeconds();
-    return { iss: agentId, sub: agentId, aud: audience, exp: now + CLIENT_ASSERTION_LIFETIME_SECONDS, iat: now, jti: newJti(), act };
+    const claims: Record<string, unknown> = { iss: agentId, sub: agentId, aud: audience, exp: now + CLIENT_ASSERTION_LIFETIME_SECONDS, iat: now, jti: newJti() };
+    if (act !== undefined) claims.act = act;
+    return claims;
   };
   if (!privateKeyJwt) {
     const secretKey = clientSecretKey(clientSecret);

@@ -2,6 +2,7 @@ import { DualAuthError } from '../errors.js';
 import type { Act } from '../domain/act.js';
 import { ClientAssertionAdapter, type AssertionAdapterOptions } from './assertion-adapter.js';
 import type { VendorProfile } from './base.js';
+import { TOKEN_EXCHANGE_GRANT_TYPE, type ExchangeRequest } from './delegation.js';
 import type { AdapterConfigInput } from './config-input.js';
 
 const AUTH0: VendorProfile = {
@@ -39,12 +40,29 @@ export class Auth0Adapter extends ClientAssertionAdapter {
     this.logger.info({ event: 'adapter_initialized', ...this.describe(), audience: this.audience }, 'Auth0 adapter initialized');
   }
 
-  protected async buildForm(agentId: string, act: Act): Promise<Record<string, string>> {
+  protected async buildForm(agentId: string, act: Act | undefined): Promise<Record<string, string>> {
     return {
       grant_type: 'client_credentials',
       client_id: agentId,
       audience: this.audience,
       ...this.assertionFields(await this.createClientAssertion(agentId, act)),
+    };
+  }
+
+  /**
+   * Auth0 "On-Behalf-Of Token Exchange" (the agent is a Custom API client; the person's access
+   * token is addressed to its API) and, with a `subjectTokenType` of your own namespace,
+   * "Custom Token Exchange": the same form, with the API as `audience`.
+   */
+  protected async buildExchangeForm({ agentId, subjectToken, subjectTokenType, scopes }: ExchangeRequest): Promise<Record<string, string>> {
+    return {
+      grant_type: TOKEN_EXCHANGE_GRANT_TYPE,
+      client_id: agentId,
+      subject_token: subjectToken,
+      subject_token_type: subjectTokenType,
+      audience: this.audience,
+      ...(scopes.length > 0 ? { scope: scopes.join(' ') } : {}),
+      ...this.assertionFields(await this.createClientAssertion(agentId)),
     };
   }
 }

@@ -1,7 +1,7 @@
 /**
  * BaseAdapter: everything the four vendors share. A vendor adapter states only
- * what differs: its name and error texts (a VendorProfile), the form it posts,
- * and, for EntraID, what it adds to the answer.
+ * what differs: its name and error texts (a VendorProfile), the forms it posts
+ * (client credentials, token exchange), and, for EntraID, what it adds to the answer.
  */
 import { DualAuthError, TokenRequestError } from '../errors.js';
 import { HttpClient, requireHttpsUrl, urlForLogging, type HttpClientOptions } from '../http/client.js';
@@ -10,21 +10,41 @@ import { silentLogger, toLogger, type Logger, type LoggerLike } from '../logging
 import { actForLogging, validateAct, type Act } from '../domain/act.js';
 import { normaliseAdapterConfig, type AdapterConfigInput, type NormalisedAdapterConfig } from './config-input.js';
 import { TokenResponse, type TokenResponseInit } from '../domain/token-response.js';
+import { ACCESS_TOKEN_TYPE, checkActAssertion, checkSubjectToken, parseDelegation, refuseUnused, type Delegation, type ExchangeRequest } from './delegation.js';
 import { inspect } from 'node:util';
 
 export interface AdapterOptions extends Pick<HttpClientOptions, 'timeoutMs' | 'retries' | 'backoffMs' | 'maxRetryAfterMs' | 'ca' | 'dispatcher'> {
   logger?: LoggerLike;
   /** Share one HTTP client (and its pool) between adapters; wins over the HTTP options above. */
   httpClient?: HttpClient;
+  /**
+   * Who vouches for the person (docs/delegation.md). 'act': the agent names the person in
+   * its client assertion (the reference). 'token-exchange': the IAM issues the token from the
+   * person's own token (`subjectToken`), with the vendor's documented exchange request.
+   * 'assertion': an agent-only token, plus the application's signed act assertion
+   * (`actAssertion`) forwarded unchanged as `X-Act-Assertion`. Default is 'act'.
+   */
+  delegation?: Delegation;
 }
 
 export interface TokenRequestParams {
   /** The agent's client id (`iss`/`sub` of the client assertion). */
   agentId: string;
-  /** The human the agent acts for; `sub` required. */
-  act: Act;
+  /**
+   * The human the agent acts for; `sub` required. Required with delegation 'act', where it is
+   * the person the IAM puts in the token. With 'token-exchange' and 'assertion' it is optional
+   * and never sent: the person comes from `subjectToken` or `actAssertion`, and `act`, when
+   * given, only names in this library's log lines (IAM ids only) whom the caller believes it acts for.
+   */
+  act?: Act;
   /** Requested scopes (a list, or one space-separated string). */
   scope: readonly string[] | string;
+  /** Delegation 'token-exchange': the person's own token (SENSITIVE: never logged). */
+  subjectToken?: string;
+  /** Its RFC 8693 token type. Default is urn:ietf:params:oauth:token-type:access_token. */
+  subjectTokenType?: string;
+  /** Delegation 'assertion': the application's signed act assertion, forwarded unchanged (SENSITIVE). */
+  actAssertion?: string;
   signal?: AbortSignal;
 }
 
@@ -46,6 +66,8 @@ export abstract class BaseAdapter {
   readonly tokenUrl: string;
   readonly clientId: string;
   readonly audience: string | undefined;
+  /** Who vouches for the person: the `delegation` option. */
+  readonly delegation: Delegation;
   protected readonly http: HttpClient;
   protected readonly logger: Logger;
   /** The configuration without the client secret (which only `#clientSecret` holds). */
@@ -81,6 +103,7 @@ export abstract class BaseAdapter {
     this.clientId = settings.clientId!;
     this.#clientSecret = clientSecret ?? '';
     this.audience = settings.audience;
+    this.delegation = parseDelegation(options.delegation);
     this.http = options.httpClient ?? new HttpClient(options);
   }
 
@@ -89,12 +112,23 @@ export abstract class BaseAdapter {
     return this.#clientSecret;
   }
 
-  /** The form fields of the token request (in the Python order: the bytes match). */
-  protected abstract buildForm(agentId: string, act: Act, scopes: readonly string[]): Promise<Record<string, string>>;
+  /**
+   * The form fields of the client credentials request (in the Python order: the bytes match).
+   * `act` is undefined for an agent-only request (delegation 'assertion').
+   */
+  protected abstract buildForm(agentId: string, act: Act | undefined, scopes: readonly string[]): Promise<Record<string, string>>;
+
+  /** The form fields of the vendor's documented token exchange request (delegation 'token-exchange'). */
+  protected abstract buildExchangeForm(request: ExchangeRequest): Promise<Record<string, string>>;
 
   /** The `scope` of the answer when the IAM sends none. */
   protected defaultScope(scopes: readonly string[]): string {
     return scopes.join(' ');
+  }
+
+  /** Whether the vendor's exchange request can carry a subject token of this type (all can, except EntraID's On-Behalf-Of). */
+  protected acceptsSubjectTokenType(_subjectTokenType: string): boolean {
+    return true;
   }
 
   /** Hook for what a vendor adds to a successful answer (EntraID: the act assertion). */
@@ -113,20 +147,29 @@ export abstract class BaseAdapter {
   ): Promise<TokenResponse> {
     const params: TokenRequestParams = typeof first === 'string' ? { agentId: first, act: act as Act, scope: scope ?? [], signal: options?.signal } : first;
     if (params === null || typeof params !== 'object') throw new DualAuthError('requestToken needs { agentId, act, scope }', 'ERR_INVALID_ARGUMENT');
-    validateAct(params.act);
+    refuseUnused(this.delegation, params);
+    if (this.delegation === 'act' || params.act !== undefined) validateAct(params.act);
     const scopes = normaliseScopes(params.scope);
+    const request = this.prepare(params, scopes);
     const logging = this.logger !== silentLogger; // log objects are built only for a real logger
     if (logging) {
       this.logger.info(
-        { event: 'token_request_start', agent_id: params.agentId, act: actForLogging(params.act), scope: scopes, adapter_type: this.constructor.name },
+        {
+          event: 'token_request_start',
+          agent_id: params.agentId,
+          ...(this.delegation === 'act' ? {} : { delegation: this.delegation, ...request.logFields }),
+          ...(params.act === undefined ? {} : { act: actForLogging(params.act) }),
+          scope: scopes,
+          adapter_type: this.constructor.name,
+        },
         'Token request initiated',
       );
     }
     try {
       // Built per attempt: a retry carries a freshly signed client assertion (a new jti), which an
       // IAM that records assertion ids (Keycloak: "Token reuse detected") accepts.
-      const body = await this.post(async () => encodeForm(await this.buildForm(params.agentId, params.act, scopes)), params.signal);
-      const token = await this.completeResponse(this.parseSuccess(body, scopes), params.act);
+      const body = await this.post(async () => encodeForm(await request.form()), params.signal);
+      const token = await request.complete(this.parseSuccess(body, scopes));
       const response = new TokenResponse(token);
       if (logging) {
         this.logger.info(
@@ -148,6 +191,35 @@ export abstract class BaseAdapter {
         'Token request failed',
       );
       throw failure;
+    }
+  }
+
+  /** The form and the completion of one request, per delegation mode (inputs checked here, before any I/O). */
+  private prepare(params: TokenRequestParams, scopes: readonly string[]): PreparedRequest {
+    switch (this.delegation) {
+      case 'token-exchange': {
+        const subject = checkSubjectToken(params.subjectToken, params.subjectTokenType);
+        if (!this.acceptsSubjectTokenType(subject.subjectTokenType)) {
+          throw new DualAuthError(`${this.profile.name} token exchange takes an access token only (subjectTokenType ${ACCESS_TOKEN_TYPE})`, 'ERR_INVALID_ARGUMENT');
+        }
+        return {
+          form: () => this.buildExchangeForm({ agentId: params.agentId, ...subject, scopes }),
+          complete: async (token) => token,
+          logFields: { subject_token_type: subject.subjectTokenType },
+        };
+      }
+      case 'assertion': {
+        // The agent holds no key that can sign a person: it asks for an agent-only token and
+        // carries the application's assertion as it came.
+        const actAssertion = checkActAssertion(params.actAssertion);
+        return { form: () => this.buildForm(params.agentId, undefined, scopes), complete: async (token) => ({ ...token, actAssertion }), logFields: {} };
+      }
+      default:
+        return {
+          form: () => this.buildForm(params.agentId, params.act, scopes),
+          complete: (token) => this.completeResponse(token, params.act as Act),
+          logFields: {},
+        };
     }
   }
 
@@ -179,7 +251,11 @@ export abstract class BaseAdapter {
       // Not JSON: keep 'parse_error' as the reference does.
     }
     this.logger.error({ event: 'token_error_response', vendor: this.profile.name, status_code: status, error_type: iamError }, `${this.profile.name} returned error response`);
-    const message = this.profile.statusMessages[status] ?? this.profile.otherStatusMessage(status, iamError);
+    // The reference texts speak of client assertions; a refused exchange names the IAM's error code instead.
+    const message =
+      this.delegation === 'token-exchange'
+        ? `${this.profile.name} refused the token exchange (HTTP ${status}): ${iamError}`
+        : (this.profile.statusMessages[status] ?? this.profile.otherStatusMessage(status, iamError));
     return new TokenRequestError(message, status, { iamError, ...(iamErrorDescription === undefined ? {} : { iamErrorDescription }) });
   }
 
@@ -216,7 +292,12 @@ export abstract class BaseAdapter {
 
   /** Safe to log: no secret. */
   protected describe(): Record<string, unknown> {
-    return { adapter_type: this.constructor.name, client_id: this.clientId, token_url: urlForLogging(this.tokenUrl) };
+    return {
+      adapter_type: this.constructor.name,
+      client_id: this.clientId,
+      token_url: urlForLogging(this.tokenUrl),
+      ...(this.delegation === 'act' ? {} : { delegation: this.delegation }),
+    };
   }
 
   /** JSON.stringify shows what identifies the adapter, never its secret or its HTTP pool. */
@@ -227,6 +308,13 @@ export abstract class BaseAdapter {
   [inspect.custom](_depth: number, options: object): string {
     return `${this.constructor.name} ${inspect(this.describe(), options)}`;
   }
+}
+
+interface PreparedRequest {
+  form(): Promise<Record<string, string>>;
+  complete(token: TokenResponseInit): Promise<TokenResponseInit>;
+  /** Safe to log: no token. */
+  logFields: Record<string, unknown>;
 }
 
 function normaliseScopes(scope: readonly string[] | string | undefined): string[] {

@@ -7,6 +7,7 @@ import { signCompact } from '../jwt/compact.js';
 import { loadRsaPrivateKey } from '../jwt/keys.js';
 import { BaseAdapter, type AdapterOptions, type VendorProfile } from './base.js';
 import type { AdapterConfigInput } from './config-input.js';
+import { ACCESS_TOKEN_TYPE, type ExchangeRequest } from './delegation.js';
 import type { TokenResponseInit } from '../domain/token-response.js';
 
 const ENTRAID: VendorProfile = {
@@ -24,6 +25,10 @@ const ENTRAID: VendorProfile = {
 
 export const ACT_ASSERTION_LIFETIME_SECONDS = 300;
 
+/** The On-Behalf-Of request's grant type (RFC 7523 JWT bearer) and its marker, as Microsoft documents them. */
+const JWT_BEARER_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+const ON_BEHALF_OF = 'on_behalf_of';
+
 export interface EntraIDAdapterOptions extends AdapterOptions {
   /**
    * Bind the act assertion to the access token it travels with: the assertion
@@ -39,37 +44,48 @@ export interface EntraIDAdapterOptions extends AdapterOptions {
  * Microsoft Entra ID: client_credentials cannot carry custom claims, so the agent
  * token (client_secret_post, a `.default` scope) travels with a separate act
  * assertion signed RS256 by the application (the `X-Act-Assertion` header).
+ * With delegation 'token-exchange': the On-Behalf-Of flow (the person is in the token).
+ * With 'assertion': the application signed the act assertion; the agent holds no application key.
  */
 export class EntraIDAdapter extends BaseAdapter {
   readonly scope: string;
-  readonly appId: string;
-  readonly actAudience: string;
-  readonly #appPrivateKey: KeyObject;
+  /** APP_ID: `iss`/`sub` of the act assertion this adapter signs (delegation 'act'; otherwise as configured, if at all). */
+  readonly appId: string | undefined;
+  /** API_AUDIENCE: `aud` of the act assertion this adapter signs (delegation 'act'; otherwise as configured, if at all). */
+  readonly actAudience: string | undefined;
+  /** The application's key: only delegation 'act' signs act assertions inside the agent. */
+  readonly #appPrivateKey: KeyObject | undefined;
   private readonly bindAgentToken: boolean;
   private readonly actAssertionKid: string | undefined;
 
   constructor(config: AdapterConfigInput, options: EntraIDAdapterOptions = {}) {
     super(config, options, ENTRAID);
     const { scope, appPrivateKeyPath, appId, actAudience } = this.settings;
-    const missing = [
-      ['scope', scope],
-      ['app_private_key_path', appPrivateKeyPath],
-      ['app_id', appId],
-      ['act_audience', actAudience],
-    ].filter(([, value]) => value === undefined).map(([name]) => name);
+    const signsActAssertions = this.delegation === 'act';
+    const required: Array<[string, string | undefined]> = signsActAssertions
+      ? [
+          ['scope', scope],
+          ['app_private_key_path', appPrivateKeyPath],
+          ['app_id', appId],
+          ['act_audience', actAudience],
+        ]
+      : [['scope', scope]];
+    const missing = required.filter(([, value]) => value === undefined).map(([name]) => name);
     if (missing.length > 0) {
       this.logger.error({ event: 'entraid_config_error', missing_fields: missing }, 'EntraID adapter missing required configuration');
       throw new DualAuthError(`EntraID adapter requires: ${missing.join(', ')}`, 'ERR_CONFIGURATION');
     }
-    try {
-      this.#appPrivateKey = loadRsaPrivateKey(appPrivateKeyPath!);
-    } catch (error) {
-      this.logger.error({ event: 'entraid_key_load_error', error_type: (error as Error).name }, 'Failed to load application private key');
-      throw error;
+    if (signsActAssertions) {
+      try {
+        this.#appPrivateKey = loadRsaPrivateKey(appPrivateKeyPath!);
+      } catch (error) {
+        this.logger.error({ event: 'entraid_key_load_error', error_type: (error as Error).name }, 'Failed to load application private key');
+        throw error;
+      }
     }
     this.scope = scope!;
-    this.appId = appId!;
-    this.actAudience = actAudience!;
+    this.appId = appId;
+    this.actAudience = actAudience;
     this.bindAgentToken = options.bindAgentToken ?? false;
     this.actAssertionKid = options.actAssertionKid;
     this.logger.info(
@@ -81,6 +97,26 @@ export class EntraIDAdapter extends BaseAdapter {
   /** The configured API scope; the requested scopes are ignored, as in the reference. */
   protected async buildForm(): Promise<Record<string, string>> {
     return { grant_type: 'client_credentials', client_id: this.clientId, client_secret: this.clientSecret, scope: this.scope };
+  }
+
+  /**
+   * "Microsoft identity platform and OAuth 2.0 On-Behalf-Of flow": the person's access token
+   * (addressed to this app) as `assertion`, the configured API scope, `requested_token_use`.
+   */
+  protected async buildExchangeForm({ subjectToken }: ExchangeRequest): Promise<Record<string, string>> {
+    return {
+      grant_type: JWT_BEARER_GRANT_TYPE,
+      client_id: this.clientId,
+      client_secret: this.clientSecret,
+      assertion: subjectToken,
+      scope: this.scope,
+      requested_token_use: ON_BEHALF_OF,
+    };
+  }
+
+  /** On-Behalf-Of takes the access token the person sent to this app, nothing else. */
+  protected override acceptsSubjectTokenType(subjectTokenType: string): boolean {
+    return subjectTokenType === ACCESS_TOKEN_TYPE;
   }
 
   protected override defaultScope(): string {
@@ -105,6 +141,6 @@ export class EntraIDAdapter extends BaseAdapter {
     };
     if (this.bindAgentToken) claims.ath = computeAth(accessToken);
     const header = { alg: 'RS256', typ: 'JWT', ...(this.actAssertionKid ? { kid: this.actAssertionKid } : {}) };
-    return signCompact('RS256', header, claims, this.#appPrivateKey);
+    return signCompact('RS256', header, claims, this.#appPrivateKey!);
   }
 }

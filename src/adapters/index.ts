@@ -8,3 +8,4 @@ export { EntraIDAdapter, type EntraIDAdapterOptions } from './entraid.js';
 export { createAdapter, type CreateAdapterOptions } from './factory.js';
 export { CLIENT_ASSERTION_TYPE, type PrivateKeyJwtOptions } from './assertion-signer.js';
 export type { AssertionAdapterOptions } from './assertion-adapter.js';
+export { DELEGATIONS, TOKEN_EXCHANGE_GRANT_TYPE, ACCESS_TOKEN_TYPE, type Delegation } from './delegation.js';

@@ -1,6 +1,7 @@
 import type { Act } from '../domain/act.js';
 import { ClientAssertionAdapter, type AssertionAdapterOptions } from './assertion-adapter.js';
 import type { VendorProfile } from './base.js';
+import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE, type ExchangeRequest } from './delegation.js';
 import type { AdapterConfigInput } from './config-input.js';
 
 const KEYCLOAK: VendorProfile = {
@@ -20,6 +21,7 @@ const KEYCLOAK: VendorProfile = {
  * Keycloak: HS256 client assertion (client_secret_jwt) carrying `act`; the realm's
  * act mapper copies it into the access token. Assertion audience: config
  * `audience`, else the realm URL (token URL cut before `/protocol/`).
+ * With delegation 'token-exchange': standard token exchange, the same client assertion without `act`.
  */
 export class KeycloakAdapter extends ClientAssertionAdapter {
   readonly assertionAudience: string;
@@ -31,11 +33,27 @@ export class KeycloakAdapter extends ClientAssertionAdapter {
     this.logger.info({ event: 'adapter_initialized', ...this.describe(), audience: this.assertionAudience }, 'Keycloak adapter initialized');
   }
 
-  protected async buildForm(agentId: string, act: Act, scopes: readonly string[]): Promise<Record<string, string>> {
+  protected async buildForm(agentId: string, act: Act | undefined, scopes: readonly string[]): Promise<Record<string, string>> {
     return {
       grant_type: 'client_credentials',
       scope: scopes.join(' '),
       ...this.assertionFields(await this.createClientAssertion(agentId, act)),
+    };
+  }
+
+  /**
+   * Keycloak "standard token exchange" (version 2, Keycloak 26.2+): the person's access token
+   * (its audience must name this client), an access token asked back, the scopes; no `audience`,
+   * so the token's audience comes from this client's scopes and mappers.
+   */
+  protected async buildExchangeForm({ agentId, subjectToken, subjectTokenType, scopes }: ExchangeRequest): Promise<Record<string, string>> {
+    return {
+      grant_type: TOKEN_EXCHANGE_GRANT_TYPE,
+      subject_token: subjectToken,
+      subject_token_type: subjectTokenType,
+      requested_token_type: ACCESS_TOKEN_TYPE,
+      ...(scopes.length > 0 ? { scope: scopes.join(' ') } : {}),
+      ...this.assertionFields(await this.createClientAssertion(agentId)),
     };
   }
 }

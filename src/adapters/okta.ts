@@ -2,6 +2,7 @@ import { DualAuthError } from '../errors.js';
 import type { Act } from '../domain/act.js';
 import { ClientAssertionAdapter, type AssertionAdapterOptions } from './assertion-adapter.js';
 import type { VendorProfile } from './base.js';
+import { TOKEN_EXCHANGE_GRANT_TYPE, type ExchangeRequest } from './delegation.js';
 import type { AdapterConfigInput } from './config-input.js';
 
 const OKTA: VendorProfile = {
@@ -53,11 +54,26 @@ export class OktaAdapter extends ClientAssertionAdapter {
     );
   }
 
-  protected async buildForm(agentId: string, act: Act, scopes: readonly string[]): Promise<Record<string, string>> {
+  protected async buildForm(agentId: string, act: Act | undefined, scopes: readonly string[]): Promise<Record<string, string>> {
     return {
       grant_type: 'client_credentials',
       scope: scopes.join(' '),
       ...this.assertionFields(await this.createClientAssertion(agentId, act)),
+    };
+  }
+
+  /**
+   * Okta "On-Behalf-Of Token Exchange" (the agent is a service app allowed the Token Exchange
+   * grant): the person's access token, the target authorization server's `audience`, the scopes.
+   */
+  protected async buildExchangeForm({ agentId, subjectToken, subjectTokenType, scopes }: ExchangeRequest): Promise<Record<string, string>> {
+    return {
+      grant_type: TOKEN_EXCHANGE_GRANT_TYPE,
+      subject_token: subjectToken,
+      subject_token_type: subjectTokenType,
+      audience: this.audience,
+      ...(scopes.length > 0 ? { scope: scopes.join(' ') } : {}),
+      ...this.assertionFields(await this.createClientAssertion(agentId)),
     };
   }
 }

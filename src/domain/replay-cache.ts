@@ -3,6 +3,8 @@
  * jti is forgotten once its JWT has expired, and the number kept is capped.
  * For several processes, implement ReplayCache over a shared store (e.g. Redis SET NX EX).
  */
+import { NON_NEGATIVE, POSITIVE_INTEGER, numberOption } from '../options.js';
+
 export interface ReplayCache {
   /** Records `jti` until `expiresAt` (epoch seconds); false when it was already there. */
   checkAndStore(jti: string, expiresAt: number): boolean | Promise<boolean>;
@@ -26,8 +28,8 @@ export class MemoryReplayCache implements ReplayCache {
   private nextSweep = 0;
 
   constructor(options: MemoryReplayCacheOptions = {}) {
-    this.maxEntries = options.maxEntries ?? 100_000;
-    this.graceSeconds = options.graceSeconds ?? 60;
+    this.maxEntries = numberOption('maxEntries', options.maxEntries, 100_000, POSITIVE_INTEGER);
+    this.graceSeconds = numberOption('graceSeconds', options.graceSeconds, 60, NON_NEGATIVE);
     this.now = options.now ?? (() => Date.now() / 1000);
   }
 

@@ -9,6 +9,7 @@ import { createSecureContext } from 'node:tls';
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import { DualAuthError } from '../errors.js';
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
+import { NON_NEGATIVE, POSITIVE, POSITIVE_INTEGER, integerBetween, numberOption } from '../options.js';
 import { untilAborted } from './abort.js';
 import { HttpError, toHttpError } from './errors.js';
 import { buildTrustedCas, type CaOption } from './tls.js';
@@ -53,6 +54,8 @@ export interface HttpResponse {
 }
 
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
+
+const RETRIES = integerBetween(0, 10);
 
 const DEFAULTS = {
   timeoutMs: 10_000,
@@ -114,11 +117,11 @@ export class HttpClient {
   private readonly logger: Logger;
 
   constructor(options: HttpClientOptions = {}) {
-    this.timeoutMs = positive(options.timeoutMs, DEFAULTS.timeoutMs, 'timeoutMs');
-    this.retries = nonNegativeInt(options.retries, DEFAULTS.retries, 'retries');
-    this.backoffMs = nonNegative(options.backoffMs, DEFAULTS.backoffMs, 'backoffMs');
-    this.maxRetryAfterMs = nonNegative(options.maxRetryAfterMs, DEFAULTS.maxRetryAfterMs, 'maxRetryAfterMs');
-    this.maxResponseBytes = positive(options.maxResponseBytes, DEFAULTS.maxResponseBytes, 'maxResponseBytes');
+    this.timeoutMs = numberOption('timeoutMs', options.timeoutMs, DEFAULTS.timeoutMs, POSITIVE);
+    this.retries = numberOption('retries', options.retries, DEFAULTS.retries, RETRIES);
+    this.backoffMs = numberOption('backoffMs', options.backoffMs, DEFAULTS.backoffMs, NON_NEGATIVE);
+    this.maxRetryAfterMs = numberOption('maxRetryAfterMs', options.maxRetryAfterMs, DEFAULTS.maxRetryAfterMs, NON_NEGATIVE);
+    this.maxResponseBytes = numberOption('maxResponseBytes', options.maxResponseBytes, DEFAULTS.maxResponseBytes, POSITIVE_INTEGER);
     this.dispatcher = options.dispatcher ?? agentFor(options.ca, this.timeoutMs);
     this.logger = toLogger(options.logger);
   }
@@ -233,24 +236,6 @@ function flattenHeaders(headers: Record<string, string | string[] | undefined>):
     if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return flat;
-}
-
-function positive(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0) throw new DualAuthError(`${name} must be a positive number`, 'ERR_INVALID_ARGUMENT');
-  return value;
-}
-
-function nonNegative(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value < 0) throw new DualAuthError(`${name} must be zero or more`, 'ERR_INVALID_ARGUMENT');
-  return value;
-}
-
-function nonNegativeInt(value: number | undefined, fallback: number, name: string): number {
-  const checked = nonNegative(value, fallback, name);
-  if (!Number.isInteger(checked) || checked > 10) throw new DualAuthError(`${name} must be an integer from 0 to 10`, 'ERR_INVALID_ARGUMENT');
-  return checked;
 }
 
 /**

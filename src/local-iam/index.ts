@@ -14,6 +14,7 @@ import { join } from 'node:path';
 
 import { DualAuthError } from '../errors.js';
 import { toLogger } from '../logging.js';
+import { POSITIVE_INTEGER, numberOption } from '../options.js';
 import type { LocalIam, LocalIamOptions } from './types.js';
 import { createDevCertificates, type DevCertificates } from './certificates.js';
 import { generateClientSecret, generateRsaPemKeyPair, generateSigningJwk, writePrivateKeyFile } from './keys.js';
@@ -40,10 +41,7 @@ export async function startLocalIam(options: LocalIamOptions = {}): Promise<Loca
   if (!isLocalIamVendor(vendor)) {
     throw new DualAuthError(`Invalid vendor: '${String(vendor)}'. Must be one of: ${LOCAL_IAM_VENDORS.join(', ')}`, 'ERR_INVALID_ARGUMENT');
   }
-  const ttl = options.accessTokenTtlSeconds ?? PROFILES[vendor].defaultTtlSeconds;
-  if (!Number.isInteger(ttl) || ttl < 1) {
-    throw new DualAuthError('accessTokenTtlSeconds must be a positive integer', 'ERR_INVALID_ARGUMENT');
-  }
+  const ttl = numberOption('accessTokenTtlSeconds', options.accessTokenTtlSeconds, PROFILES[vendor].defaultTtlSeconds, POSITIVE_INTEGER);
   const logger = toLogger(options.logger);
   const profile = PROFILES[vendor];
   const host = options.host ?? '127.0.0.1';

@@ -10,9 +10,13 @@ import { signCompact, type AppSigningAlgorithm } from '../jwt/compact.js';
 import { loadSigningKey } from '../jwt/keys.js';
 import { DualAuthError } from '../errors.js';
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
+import { POSITIVE_INTEGER, numberOption } from '../options.js';
 import { humanIdForLogging, type Act } from '../domain/act.js';
 import { newJti, nowSeconds } from '../domain/jti.js';
 import { UserSession } from '../domain/user-session.js';
+
+/** As the reference. */
+const DEFAULT_TTL_SECONDS = 60;
 
 export interface HybridSenderOptions {
   /** The application's private key: a path to a PEM file (as in Python) or the PEM text itself. Needed only out-of-session. */
@@ -64,7 +68,6 @@ export interface ActAssertionParams {
 /** A session dict or OIDC claims: the keys `extractActFromSession` understands. */
 export type SessionLike = UserSession | Record<string, unknown>;
 
-const DEFAULT_TTL_SECONDS = 60;
 
 export class HybridSender {
   readonly #privateKey: KeyObject | undefined;
@@ -151,11 +154,11 @@ export class HybridSender {
   async prepareOutOfSessionAct(first: OutOfSessionActParams | Act, agentEndpoint?: string, ttlSeconds?: number): Promise<string> {
     const params: OutOfSessionActParams = agentEndpoint === undefined ? (first as OutOfSessionActParams) : { act: first as Act, agentEndpoint, ttlSeconds };
     const { act, agentEndpoint: endpoint } = params ?? ({} as OutOfSessionActParams);
-    const ttl = params?.ttlSeconds ?? DEFAULT_TTL_SECONDS;
+    const ttl = numberOption('ttlSeconds', params?.ttlSeconds, DEFAULT_TTL_SECONDS, POSITIVE_INTEGER);
     const key = this.signingKey();
     this.checkAct(act);
     this.checkEndpoint(endpoint);
-    this.checkTtl(ttl);
+    this.warnUnusualTtl(ttl);
 
     const now = nowSeconds();
     const jti = newJti();
@@ -177,14 +180,14 @@ export class HybridSender {
    * (`publicJwks()`), and accepts it only with an access token of that agent. The `kid` header is always set.
    */
   async prepareActAssertion(params: ActAssertionParams): Promise<string> {
-    const key = this.signingKey();
     const { act, agentId, apiAudience, agentEndpoint } = params ?? ({} as ActAssertionParams);
-    const ttl = params?.ttlSeconds ?? DEFAULT_TTL_SECONDS;
+    const ttl = numberOption('ttlSeconds', params?.ttlSeconds, DEFAULT_TTL_SECONDS, POSITIVE_INTEGER);
+    const key = this.signingKey();
     this.checkAct(act);
     if (typeof agentId !== 'string' || agentId.length === 0) throw new DualAuthError('agentId is required', 'ERR_INVALID_ARGUMENT');
     if (typeof apiAudience !== 'string' || apiAudience.length === 0) throw new DualAuthError('apiAudience is required', 'ERR_INVALID_ARGUMENT');
     if (agentEndpoint !== undefined) this.checkEndpoint(agentEndpoint);
-    this.checkTtl(ttl);
+    this.warnUnusualTtl(ttl);
 
     const kid = await this.keyId();
     const now = nowSeconds();
@@ -252,8 +255,7 @@ export class HybridSender {
     }
   }
 
-  private checkTtl(ttl: number): void {
-    if (!Number.isInteger(ttl) || ttl <= 0) throw new DualAuthError('ttlSeconds must be a positive integer', 'ERR_INVALID_ARGUMENT');
+  private warnUnusualTtl(ttl: number): void {
     if (ttl < 10 || ttl > 300) this.logger.warn({ event: 'unusual_ttl', ttl_seconds: ttl }, 'TTL outside recommended range (10-300 seconds)');
   }
 

@@ -16,11 +16,16 @@ import { algorithmForKey, APP_SIGNING_ALGORITHMS, verifyRs256Compact, type AppSi
 import { pythonFileErrorName } from '../jwt/keys.js';
 import type { CaOption } from '../http/tls.js';
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
+import { NON_NEGATIVE, POSITIVE_INTEGER, numberOption } from '../options.js';
 import { humanIdForLogging, type Act } from '../domain/act.js';
 import { MemoryReplayCache, ReplayCacheFullError, type ReplayCache } from '../domain/replay-cache.js';
 import { resolveTokenStore, type TokenCacheOption } from './token-cache.js';
 import type { TokenStore } from './token-store.js';
 import { requestDualSubjectToken, toParams } from './token-request.js';
+
+/** As the reference: no leeway. */
+const DEFAULT_CLOCK_TOLERANCE_SECONDS = 0;
+const DEFAULT_MAX_JWT_LENGTH = 16_384;
 
 /** Act JWTs must expire (exp) and be replay-checkable (jti); the reference requires neither. */
 const REQUIRED_CLAIMS = ['exp', 'jti'] as const;
@@ -93,9 +98,9 @@ export class OutOfSessionTokenRequest {
     this.key = loadVerificationKey(options, this.logger, allowed);
     this.algorithms = this.key instanceof KeyObject ? [algorithmForKey(this.key)!] : allowed;
     this.expectedIssuer = options.expectedIssuer;
-    this.clockTolerance = options.clockToleranceSeconds ?? 0;
+    this.clockTolerance = numberOption('clockToleranceSeconds', options.clockToleranceSeconds, DEFAULT_CLOCK_TOLERANCE_SECONDS, NON_NEGATIVE);
     this.replayCache = options.replayCache ?? new MemoryReplayCache();
-    this.maxJwtLength = options.maxJwtLength ?? 16_384;
+    this.maxJwtLength = numberOption('maxJwtLength', options.maxJwtLength, DEFAULT_MAX_JWT_LENGTH, POSITIVE_INTEGER);
     this.cache = resolveTokenStore(options.cache);
     this.logger.info({ event: 'outofsession_handler_init', adapter_type: this.adapter.constructor.name }, 'Out-of-session handler initialized');
   }

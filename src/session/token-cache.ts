@@ -9,6 +9,7 @@
 import type { TokenResponse } from '../domain/token-response.js';
 import type { Act } from '../domain/act.js';
 import { DualAuthError } from '../errors.js';
+import { NON_NEGATIVE, POSITIVE_INTEGER, numberOption } from '../options.js';
 import { isTokenStore, tokenCacheKey, type TokenStore } from './token-store.js';
 
 /** Default of TokenCacheOptions.skewSeconds. */
@@ -16,7 +17,7 @@ export const DEFAULT_TOKEN_CACHE_SKEW_SECONDS = 30;
 const DEFAULT_MAX_ENTRIES = 1000;
 
 export interface TokenCacheOptions {
-  /** Most tokens kept. Default is 1000. */
+  /** Most tokens kept; the least recently used goes first. Default is 1000 (tokens). */
   maxEntries?: number;
   /** Stop reusing a token this many seconds before it (or its act assertion) expires. Default is 30 (seconds). */
   skewSeconds?: number;
@@ -33,8 +34,8 @@ export class TokenCache implements TokenStore {
   private readonly skewMs: number;
 
   constructor(options: TokenCacheOptions = {}) {
-    this.maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
-    this.skewMs = (options.skewSeconds ?? DEFAULT_TOKEN_CACHE_SKEW_SECONDS) * 1000;
+    this.maxEntries = numberOption('maxEntries', options.maxEntries, DEFAULT_MAX_ENTRIES, POSITIVE_INTEGER);
+    this.skewMs = numberOption('skewSeconds', options.skewSeconds, DEFAULT_TOKEN_CACHE_SKEW_SECONDS, NON_NEGATIVE) * 1000;
   }
 
   /** The cached token for `key` (from tokenCacheKey), or `request()`'s, shared by concurrent callers. */

@@ -1,5 +1,6 @@
 /** What InSessionTokenRequest and OutOfSessionTokenRequest share: the input checks and the adapter call. */
 import type { BaseAdapter, TokenRequestParams } from '../adapters/base.js';
+import type { Delegation } from '../adapters/delegation.js';
 import type { TokenResponse } from '../domain/token-response.js';
 import { DualAuthError, TokenRequestError, errorClassName } from '../errors.js';
 import { silentLogger, type Logger } from '../logging.js';
@@ -22,13 +23,25 @@ export async function requestDualSubjectToken(
 ): Promise<TokenResponse> {
   if (params === null || typeof params !== 'object') throw new DualAuthError('requestToken needs { agentId, act, scope }', 'ERR_INVALID_ARGUMENT');
   const { agentId, act, scope } = params;
+  // A duck-typed adapter without the option is a reference ('act') adapter.
+  const delegation: Delegation = adapter.delegation ?? 'act';
   if (!agentId) {
     logger.error({ event: 'invalid_input_agent_id' }, 'Missing agent_id');
     throw new DualAuthError('Invalid inputs: agent_id required', 'ERR_INVALID_ARGUMENT');
   }
-  if (!hasSub(act)) {
+  // 'act': the act is the person. Otherwise the person comes from the subject token or the
+  // application's assertion, and an act, when given, must still be well-formed (it is logged).
+  if ((delegation === 'act' || act !== undefined) && !hasSub(act)) {
     logger.error({ event: 'invalid_input_act', has_act: act != null }, 'Missing or invalid act claim');
     throw new DualAuthError("Invalid inputs: act with 'sub' field required", 'ERR_INVALID_ACT');
+  }
+  if (delegation === 'token-exchange' && !params.subjectToken) {
+    logger.error({ event: 'invalid_input_subject_token' }, 'Missing subject token');
+    throw new DualAuthError("Invalid inputs: subjectToken (the person's own token) required", 'ERR_INVALID_ARGUMENT');
+  }
+  if (delegation === 'assertion' && !params.actAssertion) {
+    logger.error({ event: 'invalid_input_act_assertion' }, 'Missing act assertion');
+    throw new DualAuthError("Invalid inputs: actAssertion (the application's signed act assertion) required", 'ERR_INVALID_ARGUMENT');
   }
   if (!scope || scope.length === 0) {
     logger.error({ event: 'invalid_input_scope' }, 'Missing scope');
@@ -36,7 +49,16 @@ export async function requestDualSubjectToken(
   }
   const logging = logger !== silentLogger; // log objects are built only for a real logger
   if (logging) {
-    logger.info({ event: `${scenario}_token_request_start`, agent_id: agentId, human_id: humanIdForLogging(act.sub), scope }, `${label(scenario)} token request starting`);
+    logger.info(
+      {
+        event: `${scenario}_token_request_start`,
+        agent_id: agentId,
+        ...(delegation === 'act' ? {} : { delegation }),
+        human_id: humanIdForLogging(act?.sub),
+        scope,
+      },
+      `${label(scenario)} token request starting`,
+    );
   }
   try {
     const token = cache ? await cache.getOrRequest(tokenCacheKey(adapter, params), () => adapter.requestToken(params)) : await adapter.requestToken(params);

@@ -18,6 +18,7 @@ import { ReplayCacheFullError, type ReplayCache } from '../domain/replay-cache.j
 import { computeAth } from '../jwt/ath.js';
 import { isStrictCompactJws } from '../jwt/base64url.js';
 import { algorithmForKey, APP_SIGNING_ALGORITHMS } from '../jwt/compact.js';
+import { POSITIVE, numberOption } from '../options.js';
 import { mapVerifyError } from './errors.js';
 import { humanFromAct } from './identity.js';
 import { createLocalKeys, isCryptoKey, resolveAlgorithms, type KeySource } from './keys.js';
@@ -52,8 +53,7 @@ export function createActAssertionVerifier(options: VerifyOptions, clockToleranc
   if (typeof audience !== 'string' || audience.length === 0) {
     throw new ConfigurationError('actAssertionAudience is required when audience is not a single string');
   }
-  const maxAge = options.actAssertionMaxAgeSeconds ?? DEFAULT_ACT_ASSERTION_MAX_AGE_SECONDS;
-  if (!Number.isFinite(maxAge) || maxAge <= 0) throw new ConfigurationError('actAssertionMaxAgeSeconds must be a positive number');
+  const maxAge = numberOption('actAssertionMaxAgeSeconds', options.actAssertionMaxAgeSeconds, DEFAULT_ACT_ASSERTION_MAX_AGE_SECONDS, POSITIVE);
   const bind = options.bindAgentToken === true;
   const replay = replayCheck(options, audience, clockToleranceSeconds);
 

@@ -11,6 +11,7 @@
 import { jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions, type RemoteJWKSet } from 'jose';
 import { ConfigurationError, DualAuthError } from '../errors.js';
 import { toLogger } from '../logging.js';
+import { NON_NEGATIVE, POSITIVE, numberOption } from '../options.js';
 import { createActAssertionVerifier, MAX_JWT_LENGTH } from './act-assertion.js';
 import { mapVerifyError } from './errors.js';
 import { agentFromClaims } from './identity.js';
@@ -55,8 +56,7 @@ function buildVerifier(options: VerifyOptions, shareRemote: boolean): DualSubjec
   if (!profile) throw new ConfigurationError('vendor must be one of: keycloak, auth0, okta, entraid');
   const issuer = nonEmptyStrings(options.issuer, 'issuer');
   const audience = nonEmptyStrings(options.audience, 'audience');
-  const clockTolerance = options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
-  if (!Number.isFinite(clockTolerance) || clockTolerance < 0) throw new ConfigurationError('clockToleranceSeconds must be zero or more');
+  const clockTolerance = numberOption('clockToleranceSeconds', options.clockToleranceSeconds, DEFAULT_CLOCK_TOLERANCE_SECONDS, NON_NEGATIVE);
   const algorithms = resolveAlgorithms(options.algorithms);
   const outerSignal = options.signal;
   const key = resolveKeys(options, issuer, shareRemote);
@@ -142,9 +142,9 @@ function remoteKeys(options: VerifyOptions, jwksUri: string, shareRemote: boolea
   const remote = {
     jwksUri,
     ca: options.ca,
-    timeoutMs: positive(options.jwksTimeoutMs, DEFAULT_JWKS_TIMEOUT_MS, 'jwksTimeoutMs'),
-    cooldownMs: nonNegative(options.jwksCooldownMs, DEFAULT_JWKS_COOLDOWN_MS, 'jwksCooldownMs'),
-    cacheMaxAgeMs: positive(options.jwksCacheMaxAgeMs, DEFAULT_JWKS_CACHE_MAX_AGE_MS, 'jwksCacheMaxAgeMs'),
+    timeoutMs: numberOption('jwksTimeoutMs', options.jwksTimeoutMs, DEFAULT_JWKS_TIMEOUT_MS, POSITIVE),
+    cooldownMs: numberOption('jwksCooldownMs', options.jwksCooldownMs, DEFAULT_JWKS_COOLDOWN_MS, NON_NEGATIVE),
+    cacheMaxAgeMs: numberOption('jwksCacheMaxAgeMs', options.jwksCacheMaxAgeMs, DEFAULT_JWKS_CACHE_MAX_AGE_MS, POSITIVE),
   };
   if (!shareRemote) return createRemoteKeys({ ...remote, signal: options.signal });
   return sharedRemoteKeys(remote);
@@ -172,16 +172,4 @@ function nonEmptyStrings(value: unknown, name: string): string | string[] {
   if (typeof value === 'string' && value.length > 0) return value;
   if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string' && v.length > 0)) return [...value];
   throw new ConfigurationError(`${name} must be a non-empty string or array of strings`);
-}
-
-function positive(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0) throw new ConfigurationError(`${name} must be a positive number`);
-  return value;
-}
-
-function nonNegative(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value < 0) throw new ConfigurationError(`${name} must be zero or more`);
-  return value;
 }

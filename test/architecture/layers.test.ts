@@ -14,7 +14,7 @@ const SRC = resolve(__dirname, '../../src');
 /** Lowest first. A module's layer is that of its top folder (or its file name at the top). */
 const LAYERS: ReadonlyArray<readonly string[]> = [
   ['errors.ts'],
-  ['logging.ts', 'python-json.ts', 'version.ts', 'optional.ts', 'options', 'telemetry'],
+  ['logging.ts', 'python-json.ts', 'version.ts', 'optional.ts', 'options.ts', 'telemetry'],
   ['domain'],
   ['jwt', 'http'],
   ['secrets', 'config'],

@@ -68,7 +68,7 @@ describe('HybridSender.prepareActAssertion', () => {
     expect((await rejection(sender.prepareActAssertion({ act: ACT, agentId: AGENT, apiAudience: '' }))).code).toBe('ERR_INVALID_ARGUMENT');
     expect((await rejection(sender.prepareActAssertion({ act: ACT, agentId: AGENT, apiAudience: API, agentEndpoint: 'http://agent' }))).code).toBe('ERR_INSECURE_URL');
     expect((await rejection(sender.prepareActAssertion({ act: {} as never, agentId: AGENT, apiAudience: API }))).code).toBe('ERR_INVALID_ACT');
-    expect((await rejection(sender.prepareActAssertion({ act: ACT, agentId: AGENT, apiAudience: API, ttlSeconds: 0 }))).code).toBe('ERR_INVALID_ARGUMENT');
+    expect((await rejection(sender.prepareActAssertion({ act: ACT, agentId: AGENT, apiAudience: API, ttlSeconds: 0 }))).code).toBe('ERR_CONFIGURATION');
     expect((await rejection(new HybridSender().prepareActAssertion({ act: ACT, agentId: AGENT, apiAudience: API }))).code).toBe('ERR_KEY_LOAD');
     await expect(new HybridSender().publicJwks()).rejects.toMatchObject({ code: 'ERR_KEY_LOAD' });
   });

@@ -146,9 +146,9 @@ describe('HttpClient', () => {
   });
 
   it('validates its options', () => {
-    expect(thrown(() => new HttpClient({ timeoutMs: 0 })).code).toBe('ERR_INVALID_ARGUMENT');
-    expect(thrown(() => new HttpClient({ retries: 1.5 })).code).toBe('ERR_INVALID_ARGUMENT');
-    expect(thrown(() => new HttpClient({ retries: 100 })).code).toBe('ERR_INVALID_ARGUMENT');
+    expect(thrown(() => new HttpClient({ timeoutMs: 0 })).code).toBe('ERR_CONFIGURATION');
+    expect(thrown(() => new HttpClient({ retries: 1.5 })).code).toBe('ERR_CONFIGURATION');
+    expect(thrown(() => new HttpClient({ retries: 100 })).code).toBe('ERR_CONFIGURATION');
   });
 
   it('createFetch gives a fetch-compatible function returning a WHATWG Response', async () => {

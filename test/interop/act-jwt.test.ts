@@ -217,7 +217,7 @@ describe('act JWT lifetime (documented difference)', () => {
     expect(decodeJwt(mine).exp! - decodeJwt(mine).iat!).toBe(theirs.exp! - theirs.iat!);
     const zero = decodeJwt(ok(py[1]));
     expect(zero.exp).toBe(zero.iat);
-    await expect(sender.prepareOutOfSessionAct({ act: ACT, agentEndpoint: ENDPOINT, ttlSeconds: 0 })).rejects.toThrow('ttlSeconds must be a positive integer');
+    await expect(sender.prepareOutOfSessionAct({ act: ACT, agentEndpoint: ENDPOINT, ttlSeconds: 0 })).rejects.toThrow('"ttlSeconds" must be an integer >= 1');
   });
 });
 

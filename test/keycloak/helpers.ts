@@ -12,16 +12,16 @@ export const realmUrl = env.KEYCLOAK_ISSUER;
 
 interface RealmClient {
   clientId: string;
-  secret: string;
+  secret?: string;
 }
 const realm = JSON.parse(readFileSync(paths.realmJson, 'utf8')) as { clients: RealmClient[] };
 export function clientSecret(clientId: string): string {
   const client = realm.clients.find((c) => c.clientId === clientId);
-  if (!client) throw new Error(`no client ${clientId} in the realm export`);
+  if (!client?.secret) throw new Error(`no confidential client ${clientId} in the realm export`);
   return client.secret;
 }
 
-markSensitive(env.AGENT_CLIENT_SECRET, env.TEST_USER_EMAIL, ...realm.clients.map((c) => c.secret));
+markSensitive(env.AGENT_CLIENT_SECRET, env.TEST_USER_EMAIL, env.TEST_USER_PASSWORD, ...realm.clients.map((c) => c.secret));
 
 const jwks = createRemoteJWKSet(new URL(env.KEYCLOAK_JWKS_URL), { [customFetch]: createFetch({ ca, retries: 0 }) });
 
@@ -64,10 +64,25 @@ export interface RawTokenAnswer {
 
 /** POSTs a client_credentials request through the library's HTTP layer. */
 export async function postToken(form: Record<string, string>): Promise<RawTokenAnswer> {
+  return postForm({ grant_type: 'client_credentials', ...form });
+}
+
+/**
+ * The test user signs in to the web app's public login client with their password (direct
+ * access grant): their own access token, as a web app holds it after login.
+ */
+export async function loginTestUser(clientId = env.USER_LOGIN_CLIENT_ID): Promise<RawTokenAnswer & { accessToken: string }> {
+  const answer = await postForm({ grant_type: 'password', client_id: clientId, username: env.TEST_USER_USERNAME, password: env.TEST_USER_PASSWORD, scope: 'openid' });
+  if (answer.status !== 200 || typeof answer.body.access_token !== 'string') throw new Error(`login failed: HTTP ${answer.status} ${String(answer.body.error)}`);
+  return { ...answer, accessToken: answer.body.access_token };
+}
+
+/** POSTs a form to the token endpoint as given, through the library's HTTP layer. */
+export async function postForm(form: Record<string, string>): Promise<RawTokenAnswer> {
   const answer = await http.request(env.KEYCLOAK_TOKEN_URL, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', ...form }).toString(),
+    body: new URLSearchParams(form).toString(),
     retry: false,
   });
   const body = JSON.parse(answer.body.toString('utf8')) as Record<string, unknown>;

@@ -1,0 +1,84 @@
+/**
+ * The three ways a token request carries the person (see docs/delegation.md):
+ * - 'act' (the reference, the default): the agent names the person in the `act`
+ *   claim of its own client assertion (Entra ID: in an act assertion it signs);
+ * - 'token-exchange': the agent hands the IAM the person's own token and the IAM
+ *   issues a token for "this agent acting for that person" (RFC 8693 and each
+ *   vendor's variant);
+ * - 'assertion': the agent gets an agent-only token and forwards, unchanged, the
+ *   act assertion that the application signed (sent as `X-Act-Assertion`).
+ *
+ * This module holds the checks of the per-request inputs of the last two modes.
+ */
+import { DualAuthError } from '../errors.js';
+
+export type Delegation = 'act' | 'token-exchange' | 'assertion';
+
+export const DELEGATIONS: readonly Delegation[] = ['act', 'token-exchange', 'assertion'];
+
+/** RFC 8693 grant type of a token exchange request. */
+export const TOKEN_EXCHANGE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+/** RFC 8693 token type of an OAuth access token: the default `subjectTokenType`. */
+export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+/** Longest subject token or act assertion accepted, in characters. */
+export const MAX_DELEGATION_TOKEN_LENGTH = 16_384;
+const MAX_TOKEN_TYPE_LENGTH = 256;
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/** The `delegation` option, checked once at construction. Default is 'act' (the reference). */
+export function parseDelegation(value: unknown): Delegation {
+  if (value === undefined) return 'act';
+  if (typeof value === 'string' && (DELEGATIONS as readonly string[]).includes(value)) return value as Delegation;
+  throw new DualAuthError(`Invalid delegation: must be one of: ${DELEGATIONS.join(', ')}`, 'ERR_CONFIGURATION');
+}
+
+/** What the exchange form of a vendor is built from. */
+export interface ExchangeRequest {
+  agentId: string;
+  /** The person's own token. SENSITIVE: never logged, never in a message. */
+  subjectToken: string;
+  /** Its RFC 8693 token type URI. */
+  subjectTokenType: string;
+  scopes: readonly string[];
+}
+
+/** The subject token and its type of a token-exchange request; the messages never show the token. */
+export function checkSubjectToken(subjectToken: unknown, subjectTokenType: unknown): { subjectToken: string; subjectTokenType: string } {
+  if (typeof subjectToken !== 'string' || subjectToken.length === 0) {
+    throw new DualAuthError("subjectToken (the person's own token) is required with delegation 'token-exchange'", 'ERR_INVALID_ARGUMENT');
+  }
+  if (subjectToken.length > MAX_DELEGATION_TOKEN_LENGTH || /\s/.test(subjectToken)) {
+    throw new DualAuthError(`subjectToken must be one token without whitespace, at most ${MAX_DELEGATION_TOKEN_LENGTH} characters`, 'ERR_INVALID_ARGUMENT');
+  }
+  if (subjectTokenType === undefined) return { subjectToken, subjectTokenType: ACCESS_TOKEN_TYPE };
+  if (typeof subjectTokenType !== 'string' || !/^\S+:\S+$/.test(subjectTokenType) || subjectTokenType.length > MAX_TOKEN_TYPE_LENGTH) {
+    throw new DualAuthError('subjectTokenType must be a token type URI, e.g. urn:ietf:params:oauth:token-type:access_token', 'ERR_INVALID_ARGUMENT');
+  }
+  return { subjectToken, subjectTokenType };
+}
+
+/** The application's act assertion of an 'assertion' request: a compact JWS, forwarded unchanged. */
+export function checkActAssertion(actAssertion: unknown): string {
+  if (typeof actAssertion !== 'string' || actAssertion.length === 0) {
+    throw new DualAuthError("actAssertion (the application's signed act assertion) is required with delegation 'assertion'", 'ERR_INVALID_ARGUMENT');
+  }
+  if (actAssertion.length > MAX_DELEGATION_TOKEN_LENGTH || !COMPACT_JWS.test(actAssertion)) {
+    throw new DualAuthError(`actAssertion must be a compact JWS (three base64url parts), at most ${MAX_DELEGATION_TOKEN_LENGTH} characters`, 'ERR_INVALID_ARGUMENT');
+  }
+  return actAssertion;
+}
+
+/** Refuses a per-request input that the adapter's mode does not use (it would be silently dropped). */
+export function refuseUnused(delegation: Delegation, params: { subjectToken?: unknown; subjectTokenType?: unknown; actAssertion?: unknown }): void {
+  const unused =
+    delegation === 'token-exchange'
+      ? ['actAssertion']
+      : delegation === 'assertion'
+        ? ['subjectToken', 'subjectTokenType']
+        : ['subjectToken', 'subjectTokenType', 'actAssertion'];
+  const given = unused.filter((name) => (params as Record<string, unknown>)[name] !== undefined);
+  if (given.length > 0) {
+    throw new DualAuthError(`${given.join(', ')} not used with delegation '${delegation}': create the adapter with the matching delegation`, 'ERR_INVALID_ARGUMENT');
+  }
+}
