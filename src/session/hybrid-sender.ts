@@ -6,7 +6,7 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, type JSONWebKeySet, type JWK } from 'jose';
-import { signCompact, type AppSigningAlgorithm } from '../jwt/compact.js';
+import { APP_SIGNING_ALGORITHMS, signCompact, type AppSigningAlgorithm } from '../jwt/compact.js';
 import { loadSigningKey } from '../jwt/keys.js';
 import { DualAuthError } from '../errors.js';
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
@@ -68,7 +68,6 @@ export interface ActAssertionParams {
 /** A session dict or OIDC claims: the keys `extractActFromSession` understands. */
 export type SessionLike = UserSession | Record<string, unknown>;
 
-
 export class HybridSender {
   readonly #privateKey: KeyObject | undefined;
   readonly algorithm: AppSigningAlgorithm;
@@ -85,7 +84,7 @@ export class HybridSender {
     this.issuer = settings.issuer ?? 'application';
     this.notBefore = settings.notBefore ?? false;
     this.algorithm = settings.algorithm ?? 'RS256';
-    if (!['RS256', 'ES256', 'EdDSA'].includes(this.algorithm)) {
+    if (!APP_SIGNING_ALGORITHMS.includes(this.algorithm)) {
       throw new DualAuthError("algorithm must be 'RS256', 'ES256' or 'EdDSA'", 'ERR_INVALID_ARGUMENT');
     }
     const source = settings.privateKey ?? settings.privateKeyPem;
