@@ -16,8 +16,9 @@ import { algorithmForKey, APP_SIGNING_ALGORITHMS, verifyRs256Compact, type AppSi
 import { pythonFileErrorName } from '../jwt/keys.js';
 import type { CaOption } from '../http/tls.js';
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
-import { NON_NEGATIVE, POSITIVE_INTEGER, numberOption } from '../options.js';
+import { NON_NEGATIVE, POSITIVE, POSITIVE_INTEGER, numberOption } from '../options.js';
 import { humanIdForLogging, type Act } from '../domain/act.js';
+import { MAX_JTI_LENGTH } from '../domain/jti.js';
 import { MemoryReplayCache, ReplayCacheFullError, type ReplayCache } from '../domain/replay-cache.js';
 import { resolveTokenStore, type TokenCacheOption } from './token-cache.js';
 import type { TokenStore } from './token-store.js';
@@ -27,8 +28,17 @@ import { requestDualSubjectToken, toParams } from './token-request.js';
 const DEFAULT_CLOCK_TOLERANCE_SECONDS = 0;
 const DEFAULT_MAX_JWT_LENGTH = 16_384;
 
-/** Act JWTs must expire (exp) and be replay-checkable (jti); the reference requires neither. */
-const REQUIRED_CLAIMS = ['exp', 'jti'] as const;
+/**
+ * The longest act JWT lifetime (exp - iat) accepted by default: the longest ttl the
+ * reference's sender signs without a warning (10..300 s; its default is 60 s).
+ */
+export const DEFAULT_MAX_ACT_LIFETIME_SECONDS = 300;
+
+/**
+ * Act JWTs must expire (exp), say when they were issued (iat, so their lifetime
+ * is bounded) and be replay-checkable (jti); the reference requires none of them.
+ */
+const REQUIRED_CLAIMS = ['exp', 'iat', 'jti'] as const;
 
 export interface OutOfSessionTokenRequestOptions {
   adapter: BaseAdapter;
@@ -49,8 +59,17 @@ export interface OutOfSessionTokenRequestOptions {
   algorithms?: readonly AppSigningAlgorithm[];
   /** Seconds of clock skew accepted on exp/nbf. Default 0, as the reference. */
   clockToleranceSeconds?: number;
-  /** Where seen jtis are kept. Default: in memory, forgotten after exp, at most 100 000. */
+  /**
+   * Where seen jtis are kept, each until the end of its JWT's acceptance window
+   * (exp + clockToleranceSeconds). Default is a MemoryReplayCache (at most 100000 jtis, this process only).
+   */
   replayCache?: ReplayCache;
+  /**
+   * Longest lifetime (exp - iat) of an accepted act JWT; longer ones are refused, so a
+   * JWT cannot hold a replay-cache entry for long. Default is 300 (seconds): the longest
+   * ttl the reference's sender signs without a warning. Raise it if your sender uses more.
+   */
+  maxLifetimeSeconds?: number;
   /** Longest act JWT accepted, in characters. Default 16 384. */
   maxJwtLength?: number;
   logger?: LoggerLike;
@@ -80,6 +99,7 @@ export class OutOfSessionTokenRequest {
   private readonly clockTolerance: number;
   private readonly replayCache: ReplayCache;
   private readonly maxJwtLength: number;
+  private readonly maxLifetime: number;
   private readonly logger: Logger;
   private readonly cache: TokenStore | undefined;
 
@@ -101,6 +121,7 @@ export class OutOfSessionTokenRequest {
     this.clockTolerance = numberOption('clockToleranceSeconds', options.clockToleranceSeconds, DEFAULT_CLOCK_TOLERANCE_SECONDS, NON_NEGATIVE);
     this.replayCache = options.replayCache ?? new MemoryReplayCache();
     this.maxJwtLength = numberOption('maxJwtLength', options.maxJwtLength, DEFAULT_MAX_JWT_LENGTH, POSITIVE_INTEGER);
+    this.maxLifetime = numberOption('maxLifetimeSeconds', options.maxLifetimeSeconds, DEFAULT_MAX_ACT_LIFETIME_SECONDS, POSITIVE);
     this.cache = resolveTokenStore(options.cache);
     this.logger.info({ event: 'outofsession_handler_init', adapter_type: this.adapter.constructor.name }, 'Out-of-session handler initialized');
   }
@@ -135,18 +156,28 @@ export class OutOfSessionTokenRequest {
       throw this.mapVerifyError(error);
     }
 
+    // Both are numbers here: required, and their types checked by the verification.
+    const iat = payload.iat as number;
+    const exp = payload.exp as number;
     // As PyJWT: an act JWT issued in the future is not valid yet.
-    if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + this.clockTolerance) {
+    if (iat > Date.now() / 1000 + this.clockTolerance) {
       throw this.fail('Act JWT invalid: ImmatureSignatureError', 'ERR_ACT_INVALID', 'jwt_invalid');
     }
+    // With iat at most now + tolerance, this also bounds exp: no JWT holds a replay-cache entry for long.
+    if (exp - iat > this.maxLifetime) throw this.fail('Act JWT invalid: lifetime too long', 'ERR_ACT_INVALID', 'jwt_lifetime_too_long');
     // An act assertion is for one agent: forwarding another agent's would only be refused by the API.
     if (agentId !== undefined && payload.azp !== undefined && payload.azp !== agentId) {
       throw this.fail('Act JWT names another agent', 'ERR_ACT_INVALID', 'jwt_other_agent');
     }
-    const jti = payload.jti as string;
+    // A jti that is not a string (an object) would never match itself in a store, so it could be replayed.
+    const jti = payload.jti;
+    if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH) {
+      throw this.fail('Act JWT invalid: InvalidJTIError', 'ERR_ACT_INVALID', 'jwt_invalid');
+    }
     let fresh: boolean;
     try {
-      fresh = await this.replayCache.checkAndStore(jti, payload.exp as number);
+      // Kept until the end of the acceptance window: until then the JWT would still be accepted.
+      fresh = await this.replayCache.checkAndStore(jti, exp + this.clockTolerance);
     } catch (error) {
       if (error instanceof ReplayCacheFullError) throw this.fail('Act JWT replay cache full', 'ERR_ACT_REPLAY', 'jwt_replay_cache_full');
       // A shared store that cannot answer refuses the JWT (fail closed); its error says why.

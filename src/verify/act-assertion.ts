@@ -14,6 +14,7 @@
 import { KeyObject, timingSafeEqual } from 'node:crypto';
 import { jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import { ConfigurationError, DualAuthError } from '../errors.js';
+import { MAX_JTI_LENGTH } from '../domain/jti.js';
 import { ReplayCacheFullError, type ReplayCache } from '../domain/replay-cache.js';
 import { computeAth } from '../jwt/ath.js';
 import { isStrictCompactJws } from '../jwt/base64url.js';
@@ -111,7 +112,10 @@ function replayCheck(options: VerifyOptions, audience: string, clockToleranceSec
 
   return async (claims) => {
     const jti = claims.jti;
-    if (typeof jti !== 'string' || jti.length === 0) throw new DualAuthError('Act assertion lacks a required claim (jti)', 'ERR_ACT_ASSERTION_INVALID');
+    // A jti that is not a string would never match itself in a store; an endless one would bloat it.
+    if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH) {
+      throw new DualAuthError('Act assertion jti is invalid', 'ERR_ACT_ASSERTION_INVALID');
+    }
     let fresh: boolean;
     try {
       // Kept until the end of the window in which the verifier would still accept it.

@@ -160,6 +160,13 @@ for (const vendor of VENDORS) {
       await refused(verify(token, { actAssertion: signed }), 'ERR_ACT_ASSERTION_REPLAY');
       // A fresh assertion is a new call.
       expect((await verify(token, { actAssertion: await assertion() })).layout).toBe('assertion');
+      // With one-time use, a jti is required, and must be a bounded string (an object would never match itself).
+      const keyed = await verifierFor(vendor, { actAssertionReplayCache: store, actAssertionKey: senderKey.publicJwk });
+      const t = now();
+      for (const jti of [undefined, { id: 1 }, 'j'.repeat(129)]) {
+        const odd = await sign({ iss: 'application', aud: AUDIENCE, azp: AGENT, iat: t, exp: t + 60, act: ACT, ...(jti === undefined ? {} : { jti }) } as JWTPayload, senderKey);
+        await refused(keyed(token, { actAssertion: odd }), 'ERR_ACT_ASSERTION_INVALID');
+      }
     });
   });
 }
