@@ -15,12 +15,15 @@ import { createHmac, sign, verify, type KeyObject } from 'node:crypto';
 import { errors, type JWTPayload } from 'jose';
 import { pythonCompactJson } from '../python-json.js';
 import { isStrictCompactJws } from './base64url.js';
+import { keyFitsAlgorithm, smallRsaModulus } from './keys.js';
+
+// As jose: TypeError `RS256 requires key modulusLength to be 2048 bits or larger`.
+function requireLargeEnough(key: KeyObject): void {
+  if (smallRsaModulus(key) !== undefined) throw new TypeError('RS256 requires key modulusLength to be 2048 bits or larger');
+}
 
 export type FixedAlgorithm = 'HS256' | 'RS256' | 'ES256' | 'EdDSA';
 
-/** The asymmetric algorithms an application key may sign act JWTs and act assertions with. */
-export type AppSigningAlgorithm = 'RS256' | 'ES256' | 'EdDSA';
-export const APP_SIGNING_ALGORITHMS: readonly AppSigningAlgorithm[] = Object.freeze(['RS256', 'ES256', 'EdDSA']);
 
 /**
  * Signs `claims` with `header`, encoded byte for byte as PyJWT does: compact JSON,
@@ -33,6 +36,7 @@ export function signCompact(alg: FixedAlgorithm, header: Record<string, unknown>
   } else if (key.type !== 'private' || !keyFitsAlgorithm(key, alg)) {
     throw new errors.JOSENotSupported(`${alg} needs a matching private key`);
   }
+  if (alg === 'RS256') requireLargeEnough(key);
   const sortedHeader = Object.fromEntries(Object.entries(header).sort(([a], [b]) => (a < b ? -1 : 1)));
   const input = `${encodeJson(sortedHeader)}.${encodeJson(claims)}`;
   return `${input}.${signature(alg, input, key).toString('base64url')}`;
@@ -52,23 +56,6 @@ function signature(alg: FixedAlgorithm, input: string, key: KeyObject): Buffer {
   }
 }
 
-/** True when an asymmetric key (public or private) is of the type `alg` signs with: RSA, EC P-256, Ed25519. */
-export function keyFitsAlgorithm(key: KeyObject, alg: AppSigningAlgorithm): boolean {
-  switch (alg) {
-    case 'RS256':
-      return key.asymmetricKeyType === 'rsa';
-    case 'ES256':
-      return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
-    case 'EdDSA':
-      return key.asymmetricKeyType === 'ed25519';
-  }
-}
-
-/** The algorithm an application key signs with, from its type; undefined for any other key. */
-export function algorithmForKey(key: KeyObject): AppSigningAlgorithm | undefined {
-  return APP_SIGNING_ALGORITHMS.find((alg) => keyFitsAlgorithm(key, alg));
-}
-
 export interface Rs256Checks {
   audience: string;
   clockToleranceSeconds: number;
@@ -85,6 +72,7 @@ export interface Rs256Checks {
 export function verifyRs256Compact(jwt: string, key: KeyObject, checks: Rs256Checks): JWTPayload {
   // Only an RSA public key: with an EC or RSA-PSS key node:crypto would accept another algorithm's signature.
   if (key.type !== 'public' || key.asymmetricKeyType !== 'rsa') throw new errors.JOSENotSupported('RS256 needs an RSA public key');
+  requireLargeEnough(key);
   // An empty signature parses (as PyJWT): `alg: none` is then refused by the alg check, not as malformed.
   if (!isStrictCompactJws(jwt, true)) throw new errors.JWSInvalid('Invalid Compact JWS');
   const [encodedHeader = '', encodedPayload = '', encodedSignature = ''] = jwt.split('.');

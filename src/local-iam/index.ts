@@ -15,26 +15,38 @@ import { join } from 'node:path';
 import { DualAuthError } from '../errors.js';
 import { toLogger } from '../logging.js';
 import { POSITIVE_INTEGER, numberOption } from '../options.js';
-import type { LocalIam, LocalIamOptions } from './types.js';
+import type { LocalIam, LocalIamOptions, LoginTokenOptions } from './types.js';
 import { createDevCertificates, type DevCertificates } from './certificates.js';
 import { generateClientSecret, generateRsaPemKeyPair, generateSigningJwk, writePrivateKeyFile } from './keys.js';
 import { createProvider } from './provider.js';
-import { AGENT_GRANTED_SCOPES, AGENT_ROLE, API_SCOPES, LOCAL_IAM_VENDORS, PROFILES, isLocalIamVendor, type LocalIamVendor } from './profiles.js';
+import { createPersonTokenSigner, lifetime } from './person-tokens.js';
+import {
+  ENTRA_TENANT_ID,
+  LOCAL_IAM_VENDORS,
+  PROFILES,
+  WEB_APP_CLIENT_ID,
+  agentSubjectAudience,
+  isLocalIamVendor,
+  shapeLoginTokenClaims,
+  type LocalIamVendor,
+} from './profiles.js';
 
 export type { LocalIamVendor } from './profiles.js';
-export { LOCAL_IAM_VENDORS, isLocalIamVendor, API_SCOPES, AGENT_GRANTED_SCOPES, AGENT_ROLE } from './profiles.js';
+export { LOCAL_IAM_VENDORS, isLocalIamVendor, API_SCOPES, AGENT_GRANTED_SCOPES, AGENT_ROLE, USER_ROLE, WEB_APP_CLIENT_ID } from './profiles.js';
 export { createDevCertificates } from './certificates.js';
 export type { DevCertificates, DevCertificateOptions } from './certificates.js';
 export { generateRsaPemKeyPair, writePrivateKeyFile } from './keys.js';
 export { demoApiOptionsFor, startDemoApi } from './demo-api.js';
 export type { DemoApi, DemoApiOptions } from './demo-api.js';
 
-export type { LocalIam, LocalIamOptions } from './types.js';
+export type { LocalIam, LocalIamOptions, LoginTokenOptions } from './types.js';
 
 export const DEFAULT_API_AUDIENCE = 'https://api.local.test/finance';
 export const DEFAULT_AGENT_CLIENT_ID = 'finance-agent';
 export const DEFAULT_APP_ID = 'dual-auth-demo-app';
 export const TEST_USER = Object.freeze({ id: 'user_12345', email: 'alice@corp.example.com', name: 'Alice Smith' });
+/** Lifetime of the person's login token, as a web app holds it. */
+const DEFAULT_LOGIN_TOKEN_TTL_SECONDS = 300;
 
 export async function startLocalIam(options: LocalIamOptions = {}): Promise<LocalIam> {
   const vendor = options.vendor ?? 'keycloak';
@@ -87,6 +99,7 @@ export async function startLocalIam(options: LocalIamOptions = {}): Promise<Loca
 
   const agent = { clientId: DEFAULT_AGENT_CLIENT_ID, clientSecret: generateClientSecret() };
   const apiAudience = DEFAULT_API_AUDIENCE;
+  const personTokens = await createPersonTokenSigner(signingJwk, issuer);
 
   try {
     const provider = await createProvider({
@@ -98,6 +111,8 @@ export async function startLocalIam(options: LocalIamOptions = {}): Promise<Loca
       clientObjectId: randomUUID(),
       signingJwk,
       accessTokenTtlSeconds: ttl,
+      personTokens,
+      userIds: new Set([TEST_USER.id]),
       logger,
     });
     const callback = provider.callback();
@@ -110,6 +125,7 @@ export async function startLocalIam(options: LocalIamOptions = {}): Promise<Loca
 
   const app = { appId: DEFAULT_APP_ID, privateKeyPath, publicKeyPath, publicKeyPem: appKeys.publicKeyPem };
   const env = buildEnv({ vendor, tokenUrl, issuer, jwksUri, agent, apiAudience, app, caCertPath });
+  const webApp = { clientId: WEB_APP_CLIENT_ID };
   logger.info({ event: 'local_iam_started', vendor, issuer });
 
   let closed: Promise<void> | undefined;
@@ -124,6 +140,24 @@ export async function startLocalIam(options: LocalIamOptions = {}): Promise<Loca
     apiAudience,
     agent,
     testUser: { ...TEST_USER },
+    webApp,
+    async issueLoginToken(login: LoginTokenOptions = {}) {
+      const ttlSeconds = login.ttlSeconds ?? DEFAULT_LOGIN_TOKEN_TTL_SECONDS;
+      if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) throw new DualAuthError('ttlSeconds must be a positive integer', 'ERR_INVALID_ARGUMENT');
+      const audience = login.audience ?? agentSubjectAudience(vendor, agent.clientId);
+      if (typeof audience !== 'string' || audience.length === 0) throw new DualAuthError('audience must be a non-empty string', 'ERR_INVALID_ARGUMENT');
+      const claims = shapeLoginTokenClaims(vendor, {
+        issuer,
+        audience,
+        clientId: webApp.clientId,
+        userId: TEST_USER.id,
+        scopes: [],
+        tenantId: ENTRA_TENANT_ID,
+        ...lifetime(ttlSeconds),
+      });
+      logger.info({ event: 'local_iam_login_token_issued', vendor, client_id: webApp.clientId, sub: TEST_USER.id });
+      return personTokens.sign(claims, profile.tokenTyp);
+    },
     app,
     env,
     close() {
@@ -205,6 +239,8 @@ function buildEnv(input: {
     // For the API side (verifyDualSubjectToken): who issues the tokens and where its keys are.
     DUAL_AUTH_ISSUER: input.issuer,
     DUAL_AUTH_JWKS_URI: input.jwksUri,
+    // The web app the test person signs in to (their own token is issued to it), as in .keycloak.env.
+    USER_LOGIN_CLIENT_ID: WEB_APP_CLIENT_ID,
   };
   if (input.vendor === 'entraid') env.API_SCOPE = `${input.apiAudience}/.default`;
   return env;

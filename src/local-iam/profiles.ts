@@ -5,6 +5,7 @@
  * JWT access token payload to the vendor's claim layout, so the real adapters
  * run unchanged against it.
  */
+import { createHash } from 'node:crypto';
 
 export type LocalIamVendor = 'keycloak' | 'auth0' | 'okta' | 'entraid';
 
@@ -20,6 +21,27 @@ export const API_SCOPES = ['finance.read', 'finance.write'] as const;
 export const AGENT_GRANTED_SCOPES = ['finance.read'];
 /** The role the agent holds (Keycloak realm role, Entra app role). */
 export const AGENT_ROLE = 'FinanceAgent';
+/** The role the test person holds (Keycloak realm role): their tokens carry it, an agent's own do not. */
+export const USER_ROLE = 'FinanceUser';
+/** The web app the person signs in to: their own token is issued to it, not to the agent. */
+export const WEB_APP_CLIENT_ID = 'finance-web-app';
+
+/**
+ * The audience a person's token must name for the agent to exchange it, as each vendor
+ * addresses a token to the party that will exchange it: Keycloak and Entra ID the agent's
+ * client id; Auth0 the API identifier of the agent's Custom API client; Okta the audience
+ * of the agent's API on the authorization server.
+ */
+export function agentSubjectAudience(vendor: LocalIamVendor, agentClientId: string): string {
+  switch (vendor) {
+    case 'auth0':
+      return `https://agents.local.test/${agentClientId}`;
+    case 'okta':
+      return `api://${agentClientId}`;
+    default:
+      return agentClientId;
+  }
+}
 
 export interface VendorProfile {
   vendor: LocalIamVendor;
@@ -98,6 +120,102 @@ export interface TokenFacts {
   /** `act` from the verified client assertion, if it carried one. */
   act?: Record<string, unknown>;
   tenantId: string;
+}
+
+/** What the claim shapers know about a token issued for a person. */
+export interface PersonTokenFacts {
+  issuer: string;
+  /** Login token: the agent's subject audience; delegated token: the API audience. */
+  audience: string;
+  /** The client the token is issued to: the web app (login) or the agent (delegated). */
+  clientId: string;
+  /** The person's IAM id. */
+  userId: string;
+  jti: string;
+  iat: number;
+  exp: number;
+  scopes: string[];
+  tenantId: string;
+}
+
+/**
+ * The person's own access token as the web app holds it after their sign-in: issued to the
+ * web app, addressed to the agent (so that the agent may exchange it), no act.
+ */
+export function shapeLoginTokenClaims(vendor: LocalIamVendor, t: PersonTokenFacts): Record<string, unknown> {
+  const base = { iss: t.issuer, iat: t.iat, exp: t.exp, jti: t.jti };
+  switch (vendor) {
+    case 'keycloak':
+      return { ...base, aud: [t.audience], sub: t.userId, typ: 'Bearer', azp: t.clientId, realm_access: { roles: [USER_ROLE] }, scope: 'openid' };
+    case 'auth0':
+      return { ...base, aud: [t.audience], sub: t.userId, azp: t.clientId, scope: 'openid' };
+    case 'okta':
+      return { ver: 1, ...base, aud: t.audience, cid: t.clientId, uid: t.userId, sub: t.userId, scp: ['openid'] };
+    case 'entraid':
+      return {
+        ...base,
+        aud: t.audience,
+        nbf: t.iat,
+        ver: '2.0',
+        tid: t.tenantId,
+        oid: t.userId,
+        sub: entraPairwiseSubject(t.userId, t.audience),
+        azp: t.clientId,
+        azpacr: '0',
+        scp: 'access_as_user',
+      };
+  }
+}
+
+/**
+ * The access token each vendor issues when the agent exchanges the person's token (RFC 8693
+ * layout: the person is `sub`, the agent the client claim):
+ * - Keycloak standard token exchange (with the dual-auth act mapper): `azp` = agent, `act.sub` = agent,
+ *   the person's realm roles (as the real Keycloak 26.7 issues it, see test/keycloak);
+ * - Auth0 On-Behalf-Of: `azp` = agent, `act.sub` = agent (Auth0 tracks the delegation chain in `act`);
+ * - Okta On-Behalf-Of: `cid` = agent, `uid`/`sub` = person, no `act`;
+ * - Entra ID On-Behalf-Of: `oid`/`sub` = person, `azp`/`appid` = agent, delegated scopes in `scp`, no roles, no `act`.
+ */
+export function shapeDelegatedTokenClaims(vendor: LocalIamVendor, t: PersonTokenFacts): Record<string, unknown> {
+  const base = { iss: t.issuer, aud: t.audience, iat: t.iat, exp: t.exp, jti: t.jti };
+  switch (vendor) {
+    case 'keycloak':
+      return {
+        ...base,
+        sub: t.userId,
+        typ: 'Bearer',
+        azp: t.clientId,
+        realm_access: { roles: [USER_ROLE] },
+        scope: t.scopes.join(' '),
+        act: { sub: t.clientId },
+      };
+    case 'auth0':
+      return { ...base, sub: t.userId, azp: t.clientId, scope: t.scopes.join(' '), permissions: t.scopes, act: { sub: t.clientId } };
+    case 'okta':
+      return { ver: 1, ...base, cid: t.clientId, uid: t.userId, sub: t.userId, scp: t.scopes };
+    case 'entraid':
+      return {
+        ...base,
+        nbf: t.iat,
+        ver: '2.0',
+        tid: t.tenantId,
+        oid: t.userId,
+        sub: entraPairwiseSubject(t.userId, t.audience),
+        azp: t.clientId,
+        appid: t.clientId,
+        azpacr: '1',
+        scp: t.scopes.join(' '),
+      };
+  }
+}
+
+/**
+ * Entra ID's `sub` of a person is pairwise: the same person has another `sub` for each
+ * application (43 base64url characters), while `oid` is their one object id. (In an
+ * app-only token `sub` = `oid`, the service principal.)
+ */
+function entraPairwiseSubject(userId: string, audience: string): string {
+  return createHash('sha256').update(`${userId}\n${audience}`).digest('base64url');
 }
 
 /**

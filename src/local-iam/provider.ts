@@ -19,6 +19,8 @@ import type { Logger } from '../logging.js';
 import { API_SCOPES, AGENT_GRANTED_SCOPES, ENTRA_TENANT_ID, PROFILES, shapeAccessTokenClaims, type LocalIamVendor } from './profiles.js';
 import { createMemoryAdapter } from './memory-adapter.js';
 import { loadOidcProvider } from './optional.js';
+import type { PersonTokenSigner } from './person-tokens.js';
+import { exchangeGrantType, registerExchangeGrant } from './token-exchange.js';
 
 export interface ProviderSettings {
   vendor: LocalIamVendor;
@@ -29,6 +31,10 @@ export interface ProviderSettings {
   clientObjectId: string;
   signingJwk: Record<string, unknown>;
   accessTokenTtlSeconds: number;
+  /** Signs and verifies the tokens of people (login tokens, exchanged tokens). */
+  personTokens: PersonTokenSigner;
+  /** The ids of the people of this IAM. */
+  userIds: ReadonlySet<string>;
   logger: Logger;
 }
 
@@ -55,7 +61,8 @@ export async function createProvider(settings: ProviderSettings): Promise<OidcPr
   const client: Record<string, unknown> = {
     client_id: settings.clientId,
     client_secret: settings.clientSecret,
-    grant_types: ['client_credentials'],
+    // The agent may also exchange a person's token: the vendor's token exchange / On-Behalf-Of grant.
+    grant_types: ['client_credentials', exchangeGrantType(settings.vendor)],
     response_types: [],
     redirect_uris: [],
     token_endpoint_auth_method: profile.clientAuthMethod,
@@ -147,6 +154,16 @@ export async function createProvider(settings: ProviderSettings): Promise<OidcPr
   };
 
   const provider = new Provider(settings.issuer, configuration);
+  registerExchangeGrant(provider, errors, {
+    vendor: settings.vendor,
+    issuer: settings.issuer,
+    apiAudience: settings.apiAudience,
+    agentClientId: settings.clientId,
+    userIds: settings.userIds,
+    accessTokenTtlSeconds: settings.accessTokenTtlSeconds,
+    signer: settings.personTokens,
+    logger: settings.logger,
+  });
   provider.on('server_error', (_ctx: unknown, error: Error) => {
     settings.logger.error({ event: 'local_iam_server_error', error: error?.name });
   });

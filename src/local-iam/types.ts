@@ -16,6 +16,13 @@ export interface LocalIamOptions {
   logger?: LoggerLike;
 }
 
+export interface LoginTokenOptions {
+  /** Lifetime. Default is 300 (seconds). */
+  ttlSeconds?: number;
+  /** The token's audience. Default is the agent (the audience the vendor's exchange requires); anything else makes a token the agent cannot exchange. */
+  audience?: string;
+}
+
 export interface LocalIam {
   vendor: LocalIamVendor;
   issuer: string;
@@ -31,6 +38,14 @@ export interface LocalIam {
   /** The registered agent client. */
   agent: { clientId: string; clientSecret: string };
   testUser: { id: string; email: string; name: string };
+  /** The web app the test person signs in to: their own tokens are issued to this client, not to the agent. */
+  webApp: { clientId: string };
+  /**
+   * The test person's own access token, as the web app holds it after their sign-in: issued to
+   * the web app, addressed to the agent (so that the agent may exchange it: delegation
+   * 'token-exchange'), in the vendor's shape, signed by this IAM. SENSITIVE, like any token.
+   */
+  issueLoginToken(options?: LoginTokenOptions): Promise<string>;
   /** The application's RS256 key pair: signs out-of-session act JWTs and Entra act assertions. */
   app: { appId: string; privateKeyPath: string; publicKeyPath: string; publicKeyPem: string };
   /** The variables getConfig() reads for this vendor, plus the demo's extras. */

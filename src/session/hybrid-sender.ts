@@ -6,8 +6,8 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, type JSONWebKeySet, type JWK } from 'jose';
-import { APP_SIGNING_ALGORITHMS, signCompact, type AppSigningAlgorithm } from '../jwt/compact.js';
-import { loadSigningKey } from '../jwt/keys.js';
+import { signCompact } from '../jwt/compact.js';
+import { APP_SIGNING_ALGORITHMS, loadSigningKey, type AppSigningAlgorithm } from '../jwt/keys.js';
 import { DualAuthError } from '../errors.js';
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
 import { POSITIVE_INTEGER, numberOption } from '../options.js';

@@ -12,8 +12,8 @@ import type { TokenResponse } from '../domain/token-response.js';
 import { ActVerificationError, DualAuthError, type DualAuthErrorCode } from '../errors.js';
 import { createFetch } from '../http/client.js';
 import { isStrictCompactJws } from '../jwt/base64url.js';
-import { algorithmForKey, APP_SIGNING_ALGORITHMS, verifyRs256Compact, type AppSigningAlgorithm } from '../jwt/compact.js';
-import { pythonFileErrorName } from '../jwt/keys.js';
+import { verifyRs256Compact } from '../jwt/compact.js';
+import { algorithmForKey, APP_SIGNING_ALGORITHMS, pythonFileErrorName, smallRsaKeyMessage, smallRsaModulus, type AppSigningAlgorithm } from '../jwt/keys.js';
 import type { CaOption } from '../http/tls.js';
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
 import { NON_NEGATIVE, POSITIVE, POSITIVE_INTEGER, numberOption } from '../options.js';
@@ -249,14 +249,20 @@ function loadVerificationKey(options: OutOfSessionTokenRequestOptions, logger: L
       throw new DualAuthError(`Cannot load public key: ${pythonFileErrorName(error)}`, 'ERR_KEY_LOAD', { cause: error });
     }
   }
+  let key: KeyObject;
   try {
     // A private key given by mistake yields its public half; only a key of an allowed algorithm is accepted (RSA by default).
-    const key = pem instanceof KeyObject && pem.type === 'public' ? pem : createPublicKey(pem);
+    key = pem instanceof KeyObject && pem.type === 'public' ? pem : createPublicKey(pem);
     const alg = algorithmForKey(key);
     if (alg === undefined || !algorithms.includes(alg)) throw new Error('key type not allowed');
-    return key;
   } catch (error) {
     logger.error({ event: 'public_key_load_error', error_type: 'ValueError' }, 'Failed to load public key');
     throw new DualAuthError('Cannot load public key: ValueError', 'ERR_KEY_LOAD', { cause: error });
   }
+  const bits = smallRsaModulus(key);
+  if (bits !== undefined) {
+    logger.error({ event: 'public_key_load_error', error_type: 'KeyTooSmall' }, 'Failed to load public key');
+    throw new DualAuthError(smallRsaKeyMessage('Cannot load public key', bits), 'ERR_KEY_LOAD');
+  }
+  return key;
 }

@@ -18,7 +18,7 @@ import { MAX_JTI_LENGTH } from '../domain/jti.js';
 import { ReplayCacheFullError, type ReplayCache } from '../domain/replay-cache.js';
 import { computeAth } from '../jwt/ath.js';
 import { isStrictCompactJws } from '../jwt/base64url.js';
-import { algorithmForKey, APP_SIGNING_ALGORITHMS } from '../jwt/compact.js';
+import { algorithmForKey, APP_SIGNING_ALGORITHMS } from '../jwt/keys.js';
 import { POSITIVE, numberOption } from '../options.js';
 import { mapVerifyError } from './errors.js';
 import { humanFromAct } from './identity.js';

@@ -18,6 +18,7 @@ import {
 } from 'jose';
 import { ConfigurationError, DualAuthError } from '../errors.js';
 import { createFetch, requireHttpsUrl } from '../http/index.js';
+import { smallRsaKeyMessage, smallRsaModulus } from '../jwt/keys.js';
 import type { VerifyKey, VerifyOptions } from './types.js';
 
 /** Asymmetric JWS algorithms (RFC 7518, RFC 8037). HS* is never on this list. */
@@ -95,10 +96,7 @@ export function createRemoteKeys(options: RemoteKeyOptions): RemoteJWKSet {
 export function createLocalKeys(key: VerifyKey, name = 'key'): KeySource {
   if (typeof key === 'string') return publicKeyFromPem(key, name);
   if (key instanceof KeyObject) return requirePublicKeyObject(key, name);
-  if (isCryptoKey(key)) {
-    if (key.type !== 'public') throw new ConfigurationError(`${name} must be a public key`);
-    return key;
-  }
+  if (isCryptoKey(key)) return requirePublicCryptoKey(key, name);
   if (key && typeof key === 'object') {
     if (Array.isArray((key as JSONWebKeySet).keys)) {
       const set = key as JSONWebKeySet;
@@ -119,15 +117,29 @@ export function publicKeyFromPem(pem: string, name: string): KeyObject {
   if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) {
     throw new ConfigurationError(`${name} must be a public key, not a private key`);
   }
+  let key: KeyObject;
   try {
-    return createPublicKey(pem);
+    key = createPublicKey(pem);
   } catch (cause) {
     throw new ConfigurationError(`${name} could not be loaded as a public key`, 'ERR_KEY_LOAD', { cause });
   }
+  return requireLargeEnough(key, name);
 }
 
 export function requirePublicKeyObject(key: KeyObject, name: string): KeyObject {
   if (key.type !== 'public') throw new ConfigurationError(`${name} must be a public key`);
+  return requireLargeEnough(key, name);
+}
+
+export function requirePublicCryptoKey(key: CryptoKey, name: string): CryptoKey {
+  if (key.type !== 'public') throw new ConfigurationError(`${name} must be a public key`);
+  return requireLargeEnough(key, name);
+}
+
+/** Refused at configuration, not at the first request: jose would refuse a small RSA key only when verifying. */
+function requireLargeEnough<K extends KeyObject | CryptoKey>(key: K, name: string): K {
+  const bits = smallRsaModulus(key);
+  if (bits !== undefined) throw new ConfigurationError(smallRsaKeyMessage(name, bits), 'ERR_KEY_LOAD');
   return key;
 }
 

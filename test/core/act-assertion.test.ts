@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { thrown, rejection } from '../helpers/log-audit.js';
 import { HybridSender } from '../../src/session/hybrid-sender.js';
 import { OutOfSessionTokenRequest } from '../../src/session/out-of-session.js';
-import type { AppSigningAlgorithm } from '../../src/jwt/compact.js';
+import type { AppSigningAlgorithm } from '../../src/jwt/keys.js';
 
 const ACT = { sub: 'user-7f3a', email: 'alice@example.test' };
 const AGENT = 'finance-agent';

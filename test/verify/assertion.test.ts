@@ -12,7 +12,7 @@ import { rejection, thrown } from '../helpers/log-audit.js';
 import { MemoryReplayCache } from '../../src/domain/replay-cache.js';
 import { HybridSender } from '../../src/session/hybrid-sender.js';
 import { OutOfSessionTokenRequest } from '../../src/session/out-of-session.js';
-import type { AppSigningAlgorithm } from '../../src/jwt/compact.js';
+import type { AppSigningAlgorithm } from '../../src/jwt/keys.js';
 import { createDualSubjectVerifier, httpStatusFor, type Vendor, type VerifyOptions } from '../../src/verify/index.js';
 import { makeSigningKey, now, sign, startJwksServer, type JwksServer, type SigningKey } from './helpers.js';
 
