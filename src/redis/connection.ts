@@ -9,6 +9,7 @@ import { DualAuthError } from '../errors.js';
 import { buildTrustedCas, type CaOption } from '../http/tls.js';
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
 import { importOptional } from '../optional.js';
+import { POSITIVE, numberOption } from '../options.js';
 
 /**
  * The commands dual-auth/redis sends. A node-redis client from `createClient`,
@@ -98,8 +99,7 @@ export class RedisConnection {
     this.urls = url === undefined ? undefined : checkUrls(url, options.allowPlaintext === true, feature);
     this.cluster = options.cluster === true || Array.isArray(url);
     this.ca = options.ca;
-    this.timeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
-    if (!Number.isFinite(this.timeoutMs) || this.timeoutMs <= 0) throw new DualAuthError(`${feature}: commandTimeoutMs must be a positive number`, 'ERR_INVALID_ARGUMENT');
+    this.timeoutMs = numberOption('commandTimeoutMs', options.commandTimeoutMs, DEFAULT_COMMAND_TIMEOUT_MS, POSITIVE);
     this.logger = toLogger(options.logger);
   }
 

@@ -10,8 +10,8 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TokenResponse } from '../domain/token-response.js';
-import { DualAuthError } from '../errors.js';
 import { toLogger, type Logger } from '../logging.js';
+import { NON_NEGATIVE, POSITIVE, numberOption } from '../options.js';
 import { DEFAULT_TOKEN_CACHE_SKEW_SECONDS, tokenLifetimeMs } from '../session/token-cache.js';
 import type { TokenStore } from '../session/token-store.js';
 import { RedisConnection, RedisUnavailableError, type RedisConnectionOptions } from './connection.js';
@@ -74,9 +74,9 @@ export class RedisTokenCache implements TokenStore {
     this.connection = new RedisConnection(options, FEATURE);
     this.keyPrefix = checkKeyPrefix(options.keyPrefix, DEFAULT_TOKEN_KEY_PREFIX, FEATURE);
     this.sealer = new TokenSealer(parseEncryptionKey(options.encryptionKey));
-    this.skewMs = nonNegative(options.skewSeconds, DEFAULT_TOKEN_CACHE_SKEW_SECONDS, 'skewSeconds') * 1000;
-    this.lockTtlMs = positive(options.lockTtlMs, DEFAULT_LOCK_TTL_MS, 'lockTtlMs');
-    this.lockWaitMs = nonNegative(options.lockWaitMs, DEFAULT_LOCK_WAIT_MS, 'lockWaitMs');
+    this.skewMs = numberOption('skewSeconds', options.skewSeconds, DEFAULT_TOKEN_CACHE_SKEW_SECONDS, NON_NEGATIVE) * 1000;
+    this.lockTtlMs = numberOption('lockTtlMs', options.lockTtlMs, DEFAULT_LOCK_TTL_MS, POSITIVE);
+    this.lockWaitMs = numberOption('lockWaitMs', options.lockWaitMs, DEFAULT_LOCK_WAIT_MS, NON_NEGATIVE);
     this.logger = toLogger(options.logger);
   }
 
@@ -183,16 +183,4 @@ export class RedisTokenCache implements TokenStore {
     this.logger.warn({ event: 'redis_token_cache_unreadable_entry' }, 'A Redis token cache entry could not be decrypted; ignored');
     return undefined;
   }
-}
-
-function positive(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0) throw new DualAuthError(`${FEATURE}: ${name} must be a positive number`, 'ERR_INVALID_ARGUMENT');
-  return value;
-}
-
-function nonNegative(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value < 0) throw new DualAuthError(`${FEATURE}: ${name} must be zero or more`, 'ERR_INVALID_ARGUMENT');
-  return value;
 }

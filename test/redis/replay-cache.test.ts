@@ -175,7 +175,7 @@ describe('RedisReplayCache options are checked up front', () => {
   it('refuses a key prefix with braces (it would move the hash tag) and a timeout that is not positive', () => {
     expect(code({ url: 'redis://127.0.0.1:6379', keyPrefix: '{app}:' })).toBe('ERR_INVALID_ARGUMENT');
     expect(code({ url: 'redis://127.0.0.1:6379', keyPrefix: 'has space:' })).toBe('ERR_INVALID_ARGUMENT');
-    expect(code({ url: 'redis://127.0.0.1:6379', commandTimeoutMs: 0 })).toBe('ERR_INVALID_ARGUMENT');
+    expect(code({ url: 'redis://127.0.0.1:6379', commandTimeoutMs: 0 })).toBe('ERR_CONFIGURATION');
   });
 
   it('refuses a jti that is not a non-empty string and an expiresAt that is not a number', async () => {

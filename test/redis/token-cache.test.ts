@@ -224,8 +224,8 @@ describe('RedisTokenCache options', () => {
   });
 
   it('checks the timings', () => {
-    expect(code({ encryptionKey: ENCRYPTION_KEY, lockTtlMs: 0 })).toBe('ERR_INVALID_ARGUMENT');
-    expect(code({ encryptionKey: ENCRYPTION_KEY, lockWaitMs: -1 })).toBe('ERR_INVALID_ARGUMENT');
-    expect(code({ encryptionKey: ENCRYPTION_KEY, skewSeconds: Number.NaN })).toBe('ERR_INVALID_ARGUMENT');
+    expect(code({ encryptionKey: ENCRYPTION_KEY, lockTtlMs: 0 })).toBe('ERR_CONFIGURATION');
+    expect(code({ encryptionKey: ENCRYPTION_KEY, lockWaitMs: -1 })).toBe('ERR_CONFIGURATION');
+    expect(code({ encryptionKey: ENCRYPTION_KEY, skewSeconds: Number.NaN })).toBe('ERR_CONFIGURATION');
   });
 });
