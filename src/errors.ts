@@ -40,6 +40,13 @@ export type DualAuthErrorCode =
   | 'ERR_TOKEN_NO_ACT'
   | 'ERR_ACT_ASSERTION_INVALID'
   | 'ERR_ACT_ASSERTION_MISSING'
+  | 'ERR_ACT_ASSERTION_AGENT_MISMATCH'
+  | 'ERR_ACT_ASSERTION_REPLAY'
+  // resource-server verification: token layouts (docs/delegation.md)
+  | 'ERR_TOKEN_LAYOUT'
+  | 'ERR_TOKEN_AGENT_ONLY'
+  | 'ERR_TOKEN_NOT_DELEGATED'
+  | 'ERR_TOKEN_AGENT_NOT_ALLOWED'
   | 'ERR_JWKS_UNAVAILABLE'
   | 'ERR_FORBIDDEN'
   // optional dependencies, local IAM, demo and CLI

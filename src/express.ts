@@ -21,7 +21,7 @@ declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
-      /** Set by dualAuth() once the token (and for EntraID the act assertion) is verified. */
+      /** Set by dualAuth() once the token (and the act assertion, when the verifier reads one) is verified. */
       dualAuth?: DualSubjectIdentity;
     }
   }
@@ -36,7 +36,8 @@ export function dualAuth(options: DualAuthMiddlewareOptions): RequestHandler {
   // Built once: the JWKS cache lives as long as the middleware.
   const verify = createDualSubjectVerifier(options);
   const logger = toLogger(options.logger);
-  const readAssertion = options.vendor === 'entraid';
+  // EntraID and the 'assertion' layout: the person travels in X-Act-Assertion.
+  const readAssertion = verify.readsActAssertion;
   const challenge = { realm: options.realm ?? 'api', ...(options.requiredScopes ? { scope: options.requiredScopes } : {}) };
 
   const handle = async function dualAuthMiddleware(req: Request, res: Response, next: NextFunction): Promise<void> {

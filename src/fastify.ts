@@ -21,7 +21,7 @@ export { httpStatusFor } from './verify/errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Set by dualAuthPlugin once the token (and for EntraID the act assertion) is verified; null before. */
+    /** Set by dualAuthPlugin once the token (and the act assertion, when the verifier reads one) is verified; null before. */
     dualAuth: DualSubjectIdentity | null;
   }
 }
@@ -36,7 +36,8 @@ export interface DualAuthPluginOptions extends VerifyOptions {
 const plugin: FastifyPluginAsync<DualAuthPluginOptions> = async (fastify: FastifyInstance, options: DualAuthPluginOptions) => {
   const verify = createDualSubjectVerifier(options);
   const logger = toLogger(options.logger ?? (fastify.log as unknown as LoggerLike));
-  const readAssertion = options.vendor === 'entraid';
+  // EntraID and the 'assertion' layout: the person travels in X-Act-Assertion.
+  const readAssertion = verify.readsActAssertion;
   const challenge = { realm: options.realm ?? 'api', ...(options.requiredScopes ? { scope: options.requiredScopes } : {}) };
 
   fastify.decorateRequest('dualAuth', null);

@@ -52,6 +52,8 @@ export {
 } from './session/index.js';
 export type {
   Act,
+  ActAssertionParams,
+  AppSigningAlgorithm,
   UserSessionInit,
   HybridSenderOptions,
   OutOfSessionActParams,
@@ -77,6 +79,7 @@ export type {
   DualSubjectIdentity,
   DualSubjectVerifier,
   HumanIdentity,
+  TokenLayout,
   VerifyCallOptions,
   VerifyKey,
   VerifyOptions,

@@ -8,7 +8,7 @@ import { HttpClient, urlForLogging, type HttpClientOptions } from '../http/clien
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
 import { VERSION } from '../version.js';
 
-export interface ApiCallOptions extends Pick<HttpClientOptions, 'timeoutMs' | 'retries' | 'backoffMs' | 'maxRetryAfterMs' | 'maxResponseBytes' | 'ca' | 'dispatcher'> {
+export interface ApiCallOptions extends Pick<HttpClientOptions, 'timeoutMs' | 'deadlineMs' | 'retries' | 'backoffMs' | 'maxRetryAfterMs' | 'maxResponseBytes' | 'ca' | 'dispatcher'> {
   logger?: LoggerLike;
   /** Share one HTTP client (and pool) with other callers; wins over the HTTP options above. */
   httpClient?: HttpClient;

@@ -21,3 +21,6 @@ export function newJti(): string {
 export function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
+
+/** Longer than any jti a sender makes (the reference's are 43 characters), short enough to bound the replay memory. */
+export const MAX_JTI_LENGTH = 128;

@@ -1,8 +1,8 @@
 /**
  * The one HTTP layer. Every adapter, API call and JWKS fetch goes through it:
- * HTTPS only, a timeout per attempt, AbortSignal, bounded retries on
- * 429/500/502/503/504 with exponential backoff + jitter that honours
- * Retry-After, keep-alive pooling, private CAs through `ca`.
+ * HTTPS only, a deadline per attempt and one for all attempts, AbortSignal,
+ * bounded retries on 429/500/502/503/504 with exponential backoff + jitter that
+ * honours Retry-After, keep-alive pooling, private CAs through `ca`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createSecureContext } from 'node:tls';
@@ -15,18 +15,30 @@ import { HttpError, toHttpError } from './errors.js';
 import { buildTrustedCas, type CaOption } from './tls.js';
 
 export interface HttpClientOptions {
-  /** Timeout of each phase of an attempt (connect + TLS handshake, response headers, body). Default 10 000 ms. */
+  /**
+   * Deadline of one attempt, from the first byte sent to the last byte of the answer
+   * (connect, TLS handshake, headers and body together): a server that drips its answer
+   * fails with ERR_TIMEOUT at this point. Default is 10000 (10 seconds).
+   */
   timeoutMs?: number;
-  /** Retries after the first attempt on 429/500/502/503/504 and connection failures. Default 3. */
+  /**
+   * Deadline of the whole request, every attempt and every wait between them included.
+   * A retry or a Retry-After wait that would end past it is not made: the last answer is
+   * returned (or the last failure thrown); an attempt running when it passes fails with
+   * ERR_TIMEOUT. Default is 3 × `timeoutMs` (30000, 30 seconds, with the default `timeoutMs`).
+   */
+  deadlineMs?: number;
+  /** Retries after the first attempt on 429/500/502/503/504 and connection failures (0 to 10). Default is 3 (retries). */
   retries?: number;
-  /** First backoff delay; doubles per retry, with jitter. Default 250 ms. */
+  /** First backoff delay; doubles per retry, with jitter. Default is 250 (milliseconds). */
   backoffMs?: number;
-  /** A Retry-After longer than this is not waited for: the answer is returned as is. Default 10 000 ms. */
+  /** A Retry-After longer than this is not waited for: the answer is returned as is. Default is 10000 (10 seconds). */
   maxRetryAfterMs?: number;
-  /** Largest response body read. Default 10 MiB. */
+  /** Largest response body read; a larger one fails the request. Default is 10485760 (10 MiB). */
   maxResponseBytes?: number;
   /** Extra trusted CA certificate(s), PEM. Public roots and NODE_EXTRA_CA_CERTS stay trusted. */
   ca?: CaOption;
+  /** pino-compatible logger (retries are logged as warnings, without query strings). Default is silent. */
   logger?: LoggerLike;
   /** An undici dispatcher of your own (proxy, custom pool). Overrides `ca`. */
   dispatcher?: Dispatcher;
@@ -56,6 +68,9 @@ export interface HttpResponse {
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
 
 const RETRIES = integerBetween(0, 10);
+
+/** With the default timeoutMs: 30 s for the whole request, retries and waits included. */
+const DEADLINE_TIMEOUTS = 3;
 
 const DEFAULTS = {
   timeoutMs: 10_000,
@@ -109,6 +124,7 @@ export function urlForLogging(url: string | URL): string {
 
 export class HttpClient {
   readonly timeoutMs: number;
+  readonly deadlineMs: number;
   readonly retries: number;
   private readonly backoffMs: number;
   private readonly maxRetryAfterMs: number;
@@ -118,6 +134,7 @@ export class HttpClient {
 
   constructor(options: HttpClientOptions = {}) {
     this.timeoutMs = numberOption('timeoutMs', options.timeoutMs, DEFAULTS.timeoutMs, POSITIVE);
+    this.deadlineMs = numberOption('deadlineMs', options.deadlineMs, DEADLINE_TIMEOUTS * this.timeoutMs, POSITIVE);
     this.retries = numberOption('retries', options.retries, DEFAULTS.retries, RETRIES);
     this.backoffMs = numberOption('backoffMs', options.backoffMs, DEFAULTS.backoffMs, NON_NEGATIVE);
     this.maxRetryAfterMs = numberOption('maxRetryAfterMs', options.maxRetryAfterMs, DEFAULTS.maxRetryAfterMs, NON_NEGATIVE);
@@ -131,13 +148,15 @@ export class HttpClient {
     const target = requireHttpsUrl(url);
     const maxAttempts = init.retry === false ? 1 : this.retries + 1;
     if (init.signal?.aborted) throw new HttpError('aborted', 'aborted by caller');
+    const deadline = performance.now() + this.deadlineMs;
     for (let attempt = 1; ; attempt++) {
       let response: HttpResponse | undefined;
       let failure: HttpError | undefined;
       // Built outside the try: a failure to build the body is the caller's error, not a transport one.
       const body = typeof init.body === 'function' ? await init.body() : init.body;
       try {
-        response = await this.attempt(target, init, body, attempt);
+        const timeoutMs = Math.max(1, Math.min(this.timeoutMs, deadline - performance.now()));
+        response = await this.attempt(target, init, body, attempt, timeoutMs);
       } catch (error) {
         failure = toHttpError(error);
         // Only failures where the request surely did not reach the server are retried.
@@ -145,7 +164,11 @@ export class HttpClient {
       }
       if (response && (!RETRYABLE_STATUSES.has(response.status) || attempt >= maxAttempts)) return response;
       const delay = response ? this.retryDelay(attempt, response.headers['retry-after']) : this.backoff(attempt);
-      if (delay === undefined) return response as HttpResponse;
+      // No wait, and no attempt after it, may end past the deadline: stop with what we have.
+      if (delay === undefined || performance.now() + delay >= deadline) {
+        if (response) return response;
+        throw failure as HttpError;
+      }
       this.logger.warn(
         { event: 'http_retry', url: urlForLogging(target), status: response?.status, error: failure?.kind, attempt, delayMs: delay },
         'Retrying HTTP request',
@@ -166,31 +189,38 @@ export class HttpClient {
   }
 
   /**
-   * One exchange. Timeouts are undici's own (connect + TLS handshake, headers, body: each
-   * at most timeoutMs), which cost no timer or AbortController per request. A caller's
-   * signal is passed to undici and raced, so an abort releases the caller at once.
+   * One exchange, bounded as a whole by `timeoutMs`: undici's own timeouts bound each
+   * pause only, so a server sending a byte now and then could hold it for ever. One timer
+   * aborts the request (undici then destroys its socket); a caller's abort is forwarded
+   * to the same signal. The exchange is also raced against it, so the caller is released
+   * at once even when the work cannot be interrupted (a stalled TLS handshake, nodejs/undici#2362).
    */
-  private async attempt(target: URL, init: HttpRequest, body: string | Buffer | undefined, attempt: number): Promise<HttpResponse> {
+  private async attempt(target: URL, init: HttpRequest, body: string | Buffer | undefined, attempt: number, timeoutMs: number): Promise<HttpResponse> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    const caller = init.signal;
+    const forwardAbort = (): void => controller.abort();
+    caller?.addEventListener('abort', forwardAbort, { once: true });
     const exchange = async (): Promise<HttpResponse> => {
       const answer = await undiciRequest(target, {
         method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
         headers: init.headers,
         body,
         dispatcher: this.dispatcher,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
-        ...(init.signal ? { signal: init.signal } : {}),
+        signal: controller.signal,
       } as Parameters<typeof undiciRequest>[1]);
       const received = await readBounded(answer.body, this.maxResponseBytes);
       return { status: answer.statusCode, headers: flattenHeaders(answer.headers), body: received, attempts: attempt };
     };
-    const signal = init.signal;
-    if (!signal) return exchange();
     try {
-      return await untilAborted(exchange(), signal);
+      return await untilAborted(exchange(), controller.signal);
     } catch (error) {
-      if (signal.aborted) throw new HttpError('aborted', 'aborted by caller', error);
+      if (caller?.aborted) throw new HttpError('aborted', 'aborted by caller', error);
+      if (controller.signal.aborted) throw new HttpError('timeout', `no complete answer within ${Math.round(timeoutMs)} ms`, error);
       throw error;
+    } finally {
+      clearTimeout(timer);
+      caller?.removeEventListener('abort', forwardAbort);
     }
   }
 

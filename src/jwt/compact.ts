@@ -1,6 +1,7 @@
 /**
  * Compact JWS for the fixed-key hot paths: HS256 client assertions, RS256 act
- * JWTs and act assertions, and RS256 verification with one known public key.
+ * JWTs and act assertions (ES256 and EdDSA as options for the application's
+ * key), and RS256 verification with one known public key.
  *
  * Why not jose here: jose 6 signs and verifies through WebCrypto, which on
  * Node 20 costs 2-4x the CPU of the same OpenSSL operation through node:crypto
@@ -14,14 +15,15 @@ import { createHmac, sign, verify, type KeyObject } from 'node:crypto';
 import { errors, type JWTPayload } from 'jose';
 import { pythonCompactJson } from '../python-json.js';
 import { isStrictCompactJws } from './base64url.js';
-import { smallRsaModulus } from './keys.js';
+import { keyFitsAlgorithm, smallRsaModulus } from './keys.js';
 
 // As jose: TypeError `RS256 requires key modulusLength to be 2048 bits or larger`.
 function requireLargeEnough(key: KeyObject): void {
   if (smallRsaModulus(key) !== undefined) throw new TypeError('RS256 requires key modulusLength to be 2048 bits or larger');
 }
 
-export type FixedAlgorithm = 'HS256' | 'RS256';
+export type FixedAlgorithm = 'HS256' | 'RS256' | 'ES256' | 'EdDSA';
+
 
 /**
  * Signs `claims` with `header`, encoded byte for byte as PyJWT does: compact JSON,
@@ -29,13 +31,29 @@ export type FixedAlgorithm = 'HS256' | 'RS256';
  */
 export function signCompact(alg: FixedAlgorithm, header: Record<string, unknown>, claims: Record<string, unknown>, key: KeyObject): string {
   // node:crypto signs with whatever key it is given: an EC key would yield an ECDSA signature labelled RS256.
-  if (alg === 'RS256' && (key.type !== 'private' || key.asymmetricKeyType !== 'rsa')) throw new errors.JOSENotSupported('RS256 needs an RSA private key');
-  if (alg === 'HS256' && key.type !== 'secret') throw new errors.JOSENotSupported('HS256 needs a secret key');
+  if (alg === 'HS256') {
+    if (key.type !== 'secret') throw new errors.JOSENotSupported('HS256 needs a secret key');
+  } else if (key.type !== 'private' || !keyFitsAlgorithm(key, alg)) {
+    throw new errors.JOSENotSupported(`${alg} needs a matching private key`);
+  }
   if (alg === 'RS256') requireLargeEnough(key);
   const sortedHeader = Object.fromEntries(Object.entries(header).sort(([a], [b]) => (a < b ? -1 : 1)));
   const input = `${encodeJson(sortedHeader)}.${encodeJson(claims)}`;
-  const signature = alg === 'HS256' ? createHmac('sha256', key).update(input).digest() : sign('sha256', Buffer.from(input), key);
-  return `${input}.${signature.toString('base64url')}`;
+  return `${input}.${signature(alg, input, key).toString('base64url')}`;
+}
+
+function signature(alg: FixedAlgorithm, input: string, key: KeyObject): Buffer {
+  switch (alg) {
+    case 'HS256':
+      return createHmac('sha256', key).update(input).digest();
+    case 'RS256':
+      return sign('sha256', Buffer.from(input), key);
+    case 'ES256':
+      // JWS wants the raw r || s form (RFC 7518 §3.4), not DER.
+      return sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
+    case 'EdDSA':
+      return sign(null, Buffer.from(input), key);
+  }
 }
 
 export interface Rs256Checks {

@@ -11,6 +11,27 @@ export function clientSecretKey(secret: string): KeyObject {
   return createSecretKey(Buffer.from(secret, 'utf8'));
 }
 
+/** The asymmetric algorithms an application key may sign act JWTs and act assertions with. */
+export type AppSigningAlgorithm = 'RS256' | 'ES256' | 'EdDSA';
+export const APP_SIGNING_ALGORITHMS: readonly AppSigningAlgorithm[] = Object.freeze(['RS256', 'ES256', 'EdDSA']);
+
+/** True when an asymmetric key (public or private) is of the type `alg` signs with: RSA, EC P-256, Ed25519. */
+export function keyFitsAlgorithm(key: KeyObject, alg: AppSigningAlgorithm): boolean {
+  switch (alg) {
+    case 'RS256':
+      return key.asymmetricKeyType === 'rsa';
+    case 'ES256':
+      return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
+    case 'EdDSA':
+      return key.asymmetricKeyType === 'ed25519';
+  }
+}
+
+/** The algorithm an application key signs with, from its type; undefined for any other key. */
+export function algorithmForKey(key: KeyObject): AppSigningAlgorithm | undefined {
+  return APP_SIGNING_ALGORITHMS.find((alg) => keyFitsAlgorithm(key, alg));
+}
+
 /** RSA keys under this many bits are refused, as jose refuses them (RFC 7518 §3.3 and §3.5: 2048 bits or larger). */
 export const MIN_RSA_MODULUS_BITS = 2048;
 
@@ -50,8 +71,13 @@ export function loadPrivateKey(source: string | KeyObject): KeyObject {
 
 /** An RSA private key of 2048 bits or more for RS256 (act JWTs, act assertions); anything else is refused at load time. */
 export function loadRsaPrivateKey(source: string | KeyObject): KeyObject {
+  return loadSigningKey(source, 'RS256');
+}
+
+/** A private key for `alg` (RSA for RS256, EC P-256 for ES256, Ed25519 for EdDSA); anything else is refused at load time. */
+export function loadSigningKey(source: string | KeyObject, alg: AppSigningAlgorithm): KeyObject {
   const key = loadPrivateKey(source);
-  if (key.type !== 'private' || key.asymmetricKeyType !== 'rsa') {
+  if (key.type !== 'private' || !keyFitsAlgorithm(key, alg)) {
     throw new DualAuthError('Cannot load private key: ValueError', 'ERR_KEY_LOAD');
   }
   return key;

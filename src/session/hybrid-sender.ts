@@ -1,10 +1,13 @@
 /**
  * HybridSender: turns the web app's logged-in human into an `act` claim, and for
- * out-of-session agents signs it as a short-lived RS256 JWT for one agent endpoint.
+ * out-of-session agents signs it as a short-lived JWT (RS256 by default) for one
+ * agent endpoint, or as an act assertion that the agent forwards to the API
+ * unchanged (`X-Act-Assertion`): the application vouches for the person, the agent cannot.
  */
-import type { KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { calculateJwkThumbprint, exportJWK, type JSONWebKeySet, type JWK } from 'jose';
 import { signCompact } from '../jwt/compact.js';
-import { loadRsaPrivateKey } from '../jwt/keys.js';
+import { APP_SIGNING_ALGORITHMS, loadSigningKey, type AppSigningAlgorithm } from '../jwt/keys.js';
 import { DualAuthError } from '../errors.js';
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
 import { POSITIVE_INTEGER, numberOption } from '../options.js';
@@ -20,7 +23,17 @@ export interface HybridSenderOptions {
   privateKeyPem?: string;
   /** The same as a KeyObject. */
   privateKey?: KeyObject;
-  /** `kid` header on act JWTs, so verifiers can pick the key from a JWKS (key rotation). Default none, as the reference. */
+  /**
+   * The algorithm the application key signs with: 'RS256' (RSA key), 'ES256' (EC P-256 key) or
+   * 'EdDSA' (Ed25519 key); a key of another type is refused at construction. ES256 and EdDSA sign
+   * much faster; agents running the Python package verify RS256 only. Default is 'RS256', as the reference.
+   */
+  algorithm?: AppSigningAlgorithm;
+  /**
+   * `kid` header on act JWTs, so verifiers can pick the key from a JWKS (key rotation). Default none on
+   * `prepareOutOfSessionAct`, as the reference; `prepareActAssertion` and `publicJwks` then use the key's
+   * RFC 7638 thumbprint.
+   */
   kid?: string;
   /** `iss` and `sub` of act JWTs. Default 'application', as the reference. */
   issuer?: string;
@@ -37,12 +50,29 @@ export interface OutOfSessionActParams {
   ttlSeconds?: number;
 }
 
+export interface ActAssertionParams {
+  act: Act;
+  /** The agent's OAuth client id: the assertion's `azp`. The API accepts it only with a token of this agent. */
+  agentId: string;
+  /** The API's audience (the `actAssertionAudience` its verifier expects). */
+  apiAudience: string;
+  /**
+   * The agent's HTTPS endpoint, when the agent should verify the assertion too (aud = [endpoint, API]).
+   * Default none: aud = the API only, and the agent forwards it unread.
+   */
+  agentEndpoint?: string;
+  /** Lifetime in seconds. Default is 60 (one minute); the API refuses more than its `actAssertionMaxAgeSeconds` (300). */
+  ttlSeconds?: number;
+}
+
 /** A session dict or OIDC claims: the keys `extractActFromSession` understands. */
 export type SessionLike = UserSession | Record<string, unknown>;
 
 export class HybridSender {
   readonly #privateKey: KeyObject | undefined;
+  readonly algorithm: AppSigningAlgorithm;
   private readonly kid: string | undefined;
+  #publicJwk: Promise<JWK> | undefined;
   private readonly issuer: string;
   private readonly notBefore: boolean;
   private readonly logger: Logger;
@@ -53,10 +83,14 @@ export class HybridSender {
     this.kid = settings.kid;
     this.issuer = settings.issuer ?? 'application';
     this.notBefore = settings.notBefore ?? false;
+    this.algorithm = settings.algorithm ?? 'RS256';
+    if (!APP_SIGNING_ALGORITHMS.includes(this.algorithm)) {
+      throw new DualAuthError("algorithm must be 'RS256', 'ES256' or 'EdDSA'", 'ERR_INVALID_ARGUMENT');
+    }
     const source = settings.privateKey ?? settings.privateKeyPem;
     if (source) {
       try {
-        this.#privateKey = loadRsaPrivateKey(source);
+        this.#privateKey = loadSigningKey(source, this.algorithm);
       } catch (error) {
         this.logger.error({ event: 'hybrid_sender_key_error', error_type: (error as Error).name }, 'Failed to load private key');
         throw error;
@@ -120,31 +154,108 @@ export class HybridSender {
     const params: OutOfSessionActParams = agentEndpoint === undefined ? (first as OutOfSessionActParams) : { act: first as Act, agentEndpoint, ttlSeconds };
     const { act, agentEndpoint: endpoint } = params ?? ({} as OutOfSessionActParams);
     const ttl = numberOption('ttlSeconds', params?.ttlSeconds, DEFAULT_TTL_SECONDS, POSITIVE_INTEGER);
-    if (!this.#privateKey) {
-      this.logger.error({ event: 'missing_private_key' }, 'Out-of-session requires private key');
-      throw new DualAuthError('HybridSender not configured for out-of-session - initialize with private_key_pem parameter', 'ERR_KEY_LOAD');
-    }
-    if (!isObject(act) || !('sub' in act)) {
-      this.logger.error({ event: 'invalid_act', has_act: act != null }, 'Invalid act for out-of-session');
-      throw new DualAuthError("Act must contain 'sub' field", 'ERR_INVALID_ACT');
-    }
-    if (typeof endpoint !== 'string' || !endpoint.startsWith('https://')) {
-      this.logger.error({ event: 'invalid_agent_endpoint' }, 'Agent endpoint must use HTTPS');
-      throw new DualAuthError('Agent endpoint must use HTTPS for security', 'ERR_INSECURE_URL');
-    }
-    if (ttl < 10 || ttl > 300) this.logger.warn({ event: 'unusual_ttl', ttl_seconds: ttl }, 'TTL outside recommended range (10-300 seconds)');
+    const key = this.signingKey();
+    this.checkAct(act);
+    this.checkEndpoint(endpoint);
+    this.warnUnusualTtl(ttl);
 
     const now = nowSeconds();
     const jti = newJti();
     // Claims in the Python order: the same bytes on the wire.
     const claims: Record<string, unknown> = { iss: this.issuer, sub: this.issuer, aud: endpoint, exp: now + ttl, iat: now, jti, act };
     if (this.notBefore) claims.nbf = now;
-    const jwt = signCompact('RS256', { alg: 'RS256', typ: 'JWT', ...(this.kid ? { kid: this.kid } : {}) }, claims, this.#privateKey);
+    const jwt = signCompact(this.algorithm, { alg: this.algorithm, typ: 'JWT', ...(this.kid ? { kid: this.kid } : {}) }, claims, key);
     this.logger.info(
       { event: 'act_prepared_out_of_session', human_id: humanIdForLogging(act.sub), agent_endpoint: endpoint, ttl_seconds: ttl, exp: now + ttl, jti },
       'Act prepared for out-of-session',
     );
     return jwt;
+  }
+
+  /**
+   * An act assertion for the API: the person (`act`), signed with the application's key, naming the
+   * agent (`azp`) and addressed to the API (and, with `agentEndpoint`, to the agent as well). The agent
+   * forwards it unchanged as `X-Act-Assertion`; the API checks it with the application's public key
+   * (`publicJwks()`), and accepts it only with an access token of that agent. The `kid` header is always set.
+   */
+  async prepareActAssertion(params: ActAssertionParams): Promise<string> {
+    const { act, agentId, apiAudience, agentEndpoint } = params ?? ({} as ActAssertionParams);
+    const ttl = numberOption('ttlSeconds', params?.ttlSeconds, DEFAULT_TTL_SECONDS, POSITIVE_INTEGER);
+    const key = this.signingKey();
+    this.checkAct(act);
+    if (typeof agentId !== 'string' || agentId.length === 0) throw new DualAuthError('agentId is required', 'ERR_INVALID_ARGUMENT');
+    if (typeof apiAudience !== 'string' || apiAudience.length === 0) throw new DualAuthError('apiAudience is required', 'ERR_INVALID_ARGUMENT');
+    if (agentEndpoint !== undefined) this.checkEndpoint(agentEndpoint);
+    this.warnUnusualTtl(ttl);
+
+    const kid = await this.keyId();
+    const now = nowSeconds();
+    const jti = newJti();
+    const claims: Record<string, unknown> = {
+      iss: this.issuer,
+      sub: this.issuer,
+      aud: agentEndpoint === undefined ? apiAudience : [agentEndpoint, apiAudience],
+      azp: agentId,
+      exp: now + ttl,
+      iat: now,
+      jti,
+      act,
+    };
+    if (this.notBefore) claims.nbf = now;
+    const jwt = signCompact(this.algorithm, { alg: this.algorithm, typ: 'JWT', kid }, claims, key);
+    this.logger.info(
+      { event: 'act_assertion_prepared', human_id: humanIdForLogging(act.sub), agent_id: agentId, api_audience: apiAudience, ttl_seconds: ttl, exp: now + ttl, jti },
+      'Act assertion prepared for the API',
+    );
+    return jwt;
+  }
+
+  /**
+   * The application's public key as a JWK Set (`kid`, `alg`, `use: 'sig'`), for the API's
+   * `actAssertionKey` or to publish at the URL given as `actAssertionJwksUri`. To rotate, publish the
+   * old and the new key together until assertions signed with the old one have expired.
+   */
+  async publicJwks(): Promise<JSONWebKeySet> {
+    return { keys: [{ ...(await this.publicJwk()) }] };
+  }
+
+  private publicJwk(): Promise<JWK> {
+    const key = this.signingKey();
+    this.#publicJwk ??= (async () => {
+      const jwk = await exportJWK(createPublicKey(key));
+      return { ...jwk, kid: this.kid ?? (await calculateJwkThumbprint(jwk)), alg: this.algorithm, use: 'sig' };
+    })();
+    return this.#publicJwk;
+  }
+
+  private async keyId(): Promise<string> {
+    return this.kid ?? ((await this.publicJwk()).kid as string);
+  }
+
+  private signingKey(): KeyObject {
+    if (!this.#privateKey) {
+      this.logger.error({ event: 'missing_private_key' }, 'Out-of-session requires private key');
+      throw new DualAuthError('HybridSender not configured for out-of-session - initialize with private_key_pem parameter', 'ERR_KEY_LOAD');
+    }
+    return this.#privateKey;
+  }
+
+  private checkAct(act: unknown): asserts act is Act {
+    if (!isObject(act) || !('sub' in act)) {
+      this.logger.error({ event: 'invalid_act', has_act: act != null }, 'Invalid act for out-of-session');
+      throw new DualAuthError("Act must contain 'sub' field", 'ERR_INVALID_ACT');
+    }
+  }
+
+  private checkEndpoint(endpoint: unknown): void {
+    if (typeof endpoint !== 'string' || !endpoint.startsWith('https://')) {
+      this.logger.error({ event: 'invalid_agent_endpoint' }, 'Agent endpoint must use HTTPS');
+      throw new DualAuthError('Agent endpoint must use HTTPS for security', 'ERR_INSECURE_URL');
+    }
+  }
+
+  private warnUnusualTtl(ttl: number): void {
+    if (ttl < 10 || ttl > 300) this.logger.warn({ event: 'unusual_ttl', ttl_seconds: ttl }, 'TTL outside recommended range (10-300 seconds)');
   }
 
   private missingEmail(): never {

@@ -1,5 +1,6 @@
 export { UserSession, type UserSessionInit } from '../domain/user-session.js';
-export { HybridSender, type HybridSenderOptions, type OutOfSessionActParams, type SessionLike } from './hybrid-sender.js';
+export { HybridSender, type ActAssertionParams, type HybridSenderOptions, type OutOfSessionActParams, type SessionLike } from './hybrid-sender.js';
+export type { AppSigningAlgorithm } from '../jwt/keys.js';
 export { InSessionTokenRequest, type TokenRequestHandlerOptions } from './in-session.js';
 export { TokenCache, type TokenCacheOptions, type TokenCacheOption } from './token-cache.js';
 export { tokenCacheKey, type TokenStore } from './token-store.js';

@@ -1,6 +1,8 @@
 /**
  * Out-of-session: a remote agent receives the human identity as a short-lived
- * RS256 act JWT signed by the application, verifies it, then requests its token.
+ * act JWT signed by the application (RS256 by default), verifies it, then
+ * requests its token. An act assertion addressed to the agent and the API
+ * (aud array) is verified the same way and then forwarded unchanged.
  */
 import { KeyObject, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -11,11 +13,12 @@ import { ActVerificationError, DualAuthError, type DualAuthErrorCode } from '../
 import { createFetch } from '../http/client.js';
 import { isStrictCompactJws } from '../jwt/base64url.js';
 import { verifyRs256Compact } from '../jwt/compact.js';
-import { pythonFileErrorName, smallRsaKeyMessage, smallRsaModulus } from '../jwt/keys.js';
+import { algorithmForKey, APP_SIGNING_ALGORITHMS, pythonFileErrorName, smallRsaKeyMessage, smallRsaModulus, type AppSigningAlgorithm } from '../jwt/keys.js';
 import type { CaOption } from '../http/tls.js';
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
 import { NON_NEGATIVE, POSITIVE, POSITIVE_INTEGER, numberOption } from '../options.js';
 import { humanIdForLogging, type Act } from '../domain/act.js';
+import { MAX_JTI_LENGTH } from '../domain/jti.js';
 import { MemoryReplayCache, ReplayCacheFullError, type ReplayCache } from '../domain/replay-cache.js';
 import { resolveTokenStore, type TokenCacheOption } from './token-cache.js';
 import type { TokenStore } from './token-store.js';
@@ -30,8 +33,6 @@ const DEFAULT_MAX_JWT_LENGTH = 16_384;
  * reference's sender signs without a warning (10..300 s; its default is 60 s).
  */
 export const DEFAULT_MAX_ACT_LIFETIME_SECONDS = 300;
-/** Longer than any jti a sender makes (the reference's are 43 characters), short enough to bound the replay memory. */
-const MAX_JTI_LENGTH = 128;
 
 /**
  * Act JWTs must expire (exp), say when they were issued (iat, so their lifetime
@@ -51,6 +52,11 @@ export interface OutOfSessionTokenRequestOptions {
   ca?: CaOption;
   /** Require this `iss` (the reference checks none; its sender uses 'application'). */
   expectedIssuer?: string;
+  /**
+   * Algorithms the application may sign with: 'RS256', 'ES256', 'EdDSA' (see HybridSender's
+   * `algorithm`). A public key of another type is refused at construction. Default is ['RS256'], as the reference.
+   */
+  algorithms?: readonly AppSigningAlgorithm[];
   /** Seconds of clock skew accepted on exp/nbf. Default 0, as the reference. */
   clockToleranceSeconds?: number;
   /**
@@ -78,13 +84,17 @@ export interface OutOfSessionTokenRequestOptions {
 
 export interface VerifyActJwtParams {
   actJwt: string;
-  /** This agent's endpoint: the JWT's required `aud`. */
+  /** This agent's endpoint: the JWT's required `aud` (one of them, when the application also addressed it to the API). */
   expectedAudience: string;
+  /** This agent's client id: an act assertion naming another agent (`azp`) is refused. Default: `azp` not checked. */
+  agentId?: string;
 }
 
 export class OutOfSessionTokenRequest {
   readonly adapter: BaseAdapter;
   private readonly key: KeyObject | JWTVerifyGetKey;
+  /** The allowed algorithms; for a single key, the one it signs with. */
+  private readonly algorithms: AppSigningAlgorithm[];
   private readonly expectedIssuer: string | undefined;
   private readonly clockTolerance: number;
   private readonly replayCache: ReplayCache;
@@ -104,7 +114,9 @@ export class OutOfSessionTokenRequest {
     }
     this.adapter = options.adapter;
     this.logger = toLogger(options.logger);
-    this.key = loadVerificationKey(options, this.logger);
+    const allowed = resolveAlgorithms(options.algorithms);
+    this.key = loadVerificationKey(options, this.logger, allowed);
+    this.algorithms = this.key instanceof KeyObject ? [algorithmForKey(this.key)!] : allowed;
     this.expectedIssuer = options.expectedIssuer;
     this.clockTolerance = numberOption('clockToleranceSeconds', options.clockToleranceSeconds, DEFAULT_CLOCK_TOLERANCE_SECONDS, NON_NEGATIVE);
     this.replayCache = options.replayCache ?? new MemoryReplayCache();
@@ -118,7 +130,8 @@ export class OutOfSessionTokenRequest {
   async receiveAndVerifyActJwt(params: VerifyActJwtParams): Promise<Act>;
   async receiveAndVerifyActJwt(actJwt: string, expectedAudience: string): Promise<Act>;
   async receiveAndVerifyActJwt(first: VerifyActJwtParams | string, expectedAudience?: string): Promise<Act> {
-    const { actJwt, expectedAudience: audience } = typeof first === 'string' ? { actJwt: first, expectedAudience: expectedAudience as string } : first ?? ({} as VerifyActJwtParams);
+    const { actJwt, expectedAudience: audience, agentId } =
+      typeof first === 'string' ? { actJwt: first, expectedAudience: expectedAudience as string, agentId: undefined } : first ?? ({} as VerifyActJwtParams);
     if (!audience || typeof audience !== 'string') throw new DualAuthError('expectedAudience is required', 'ERR_INVALID_ARGUMENT');
     // Strict base64url before any parsing (RFC 7515 §2): jose's decoder would skip whitespace and padding.
     if (typeof actJwt !== 'string' || actJwt.length > this.maxJwtLength || !isStrictCompactJws(actJwt, true)) {
@@ -126,13 +139,13 @@ export class OutOfSessionTokenRequest {
     }
     let payload: JWTPayload;
     try {
-      // One known key: node:crypto directly (see src/jwt/compact.ts). A JWKS: jose picks the key by kid.
+      // One known RSA key: node:crypto directly (see src/jwt/compact.ts). A JWKS, EC or Ed25519 key: jose (by kid for a JWKS).
       payload =
-        this.key instanceof KeyObject
+        this.key instanceof KeyObject && this.algorithms[0] === 'RS256'
           ? verifyRs256Compact(actJwt, this.key, { audience, clockToleranceSeconds: this.clockTolerance, issuer: this.expectedIssuer, required: REQUIRED_CLAIMS })
           : (
-              await jwtVerify(actJwt, this.key, {
-                algorithms: ['RS256'],
+              await jwtVerify(actJwt, this.key as JWTVerifyGetKey, {
+                algorithms: this.algorithms,
                 audience,
                 requiredClaims: [...REQUIRED_CLAIMS],
                 clockTolerance: this.clockTolerance,
@@ -152,6 +165,10 @@ export class OutOfSessionTokenRequest {
     }
     // With iat at most now + tolerance, this also bounds exp: no JWT holds a replay-cache entry for long.
     if (exp - iat > this.maxLifetime) throw this.fail('Act JWT invalid: lifetime too long', 'ERR_ACT_INVALID', 'jwt_lifetime_too_long');
+    // An act assertion is for one agent: forwarding another agent's would only be refused by the API.
+    if (agentId !== undefined && payload.azp !== undefined && payload.azp !== agentId) {
+      throw this.fail('Act JWT names another agent', 'ERR_ACT_INVALID', 'jwt_other_agent');
+    }
     // A jti that is not a string (an object) would never match itself in a store, so it could be replayed.
     const jti = payload.jti;
     if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH) {
@@ -209,7 +226,15 @@ export class OutOfSessionTokenRequest {
   }
 }
 
-function loadVerificationKey(options: OutOfSessionTokenRequestOptions, logger: Logger): KeyObject | JWTVerifyGetKey {
+function resolveAlgorithms(algorithms: OutOfSessionTokenRequestOptions['algorithms']): AppSigningAlgorithm[] {
+  if (algorithms === undefined) return ['RS256'];
+  if (!Array.isArray(algorithms) || algorithms.length === 0 || !algorithms.every((alg) => APP_SIGNING_ALGORITHMS.includes(alg))) {
+    throw new DualAuthError("algorithms must be a non-empty array of 'RS256', 'ES256', 'EdDSA'", 'ERR_INVALID_ARGUMENT');
+  }
+  return [...algorithms];
+}
+
+function loadVerificationKey(options: OutOfSessionTokenRequestOptions, logger: Logger, algorithms: readonly AppSigningAlgorithm[]): KeyObject | JWTVerifyGetKey {
   if (options.jwksUri) {
     return createRemoteJWKSet(new URL(options.jwksUri), { [customFetch]: createFetch({ ca: options.ca, retries: 1 }) });
   }
@@ -226,9 +251,10 @@ function loadVerificationKey(options: OutOfSessionTokenRequestOptions, logger: L
   }
   let key: KeyObject;
   try {
-    // A private key given by mistake yields its public half; only RSA is accepted (RS256).
+    // A private key given by mistake yields its public half; only a key of an allowed algorithm is accepted (RSA by default).
     key = pem instanceof KeyObject && pem.type === 'public' ? pem : createPublicKey(pem);
-    if (key.asymmetricKeyType !== 'rsa') throw new Error('not an RSA key');
+    const alg = algorithmForKey(key);
+    if (alg === undefined || !algorithms.includes(alg)) throw new Error('key type not allowed');
   } catch (error) {
     logger.error({ event: 'public_key_load_error', error_type: 'ValueError' }, 'Failed to load public key');
     throw new DualAuthError('Cannot load public key: ValueError', 'ERR_KEY_LOAD', { cause: error });

@@ -4,11 +4,10 @@ import { DualAuthError, type DualAuthErrorCode } from '../errors.js';
 import type { VendorProfile } from './profiles.js';
 import type { AgentIdentity, HumanIdentity } from './types.js';
 
-export function agentFromClaims(claims: JWTPayload, profile: VendorProfile): AgentIdentity {
-  const id = profile.agentId(claims);
-  if (id === undefined) throw new DualAuthError('Access token names no agent (client id)', 'ERR_TOKEN_INVALID');
+/** The agent `id` (the profile's client claim) with its roles and scopes; `sub` as its subject when the token's sub names the agent. */
+export function agentFromClaims(claims: JWTPayload, profile: VendorProfile, id: string, subIsAgent: boolean): AgentIdentity {
   const agent: AgentIdentity = { id, clientId: id, roles: profile.roles(claims), scopes: profile.scopes(claims) };
-  if (typeof claims.sub === 'string') agent.subject = claims.sub;
+  if (subIsAgent && typeof claims.sub === 'string') agent.subject = claims.sub;
   return agent;
 }
 

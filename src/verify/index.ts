@@ -11,6 +11,7 @@ export type {
   DualSubjectIdentity,
   DualSubjectVerifier,
   HumanIdentity,
+  TokenLayout,
   Vendor,
   VerifyCallOptions,
   VerifyKey,

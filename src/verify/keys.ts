@@ -92,11 +92,11 @@ export function createRemoteKeys(options: RemoteKeyOptions): RemoteJWKSet {
   });
 }
 
-/** Turns a given key or key set into what jwtVerify takes, refusing symmetric and private keys. */
-export function createLocalKeys(key: VerifyKey): KeySource {
-  if (typeof key === 'string') return publicKeyFromPem(key, 'key');
-  if (key instanceof KeyObject) return requirePublicKeyObject(key, 'key');
-  if (isCryptoKey(key)) return requirePublicCryptoKey(key, 'key');
+/** Turns a given key or key set into what jwtVerify takes, refusing symmetric and private keys. `name` is the option, for messages. */
+export function createLocalKeys(key: VerifyKey, name = 'key'): KeySource {
+  if (typeof key === 'string') return publicKeyFromPem(key, name);
+  if (key instanceof KeyObject) return requirePublicKeyObject(key, name);
+  if (isCryptoKey(key)) return requirePublicCryptoKey(key, name);
   if (key && typeof key === 'object') {
     if (Array.isArray((key as JSONWebKeySet).keys)) {
       const set = key as JSONWebKeySet;
@@ -108,7 +108,7 @@ export function createLocalKeys(key: VerifyKey): KeySource {
       return createLocalJWKSet({ keys: [key as JWK] });
     }
   }
-  throw new ConfigurationError('key must be a public KeyObject, CryptoKey, JWK, JWK Set or PEM text');
+  throw new ConfigurationError(`${name} must be a public KeyObject, CryptoKey, JWK, JWK Set or PEM text`);
 }
 
 /** PEM text (SPKI public key or X.509 certificate) to a public KeyObject. */

@@ -2,8 +2,20 @@
 import type { KeyObject } from 'node:crypto';
 import type { CryptoKey, JSONWebKeySet, JWK, JWTPayload } from 'jose';
 import type { LoggerLike } from '../logging.js';
+import type { ReplayCache } from '../domain/replay-cache.js';
 
 export type Vendor = 'keycloak' | 'auth0' | 'okta' | 'entraid';
+
+/**
+ * Where a token carries the person (docs/delegation.md):
+ * - 'act': the reference layout: `sub`/client = the agent, `act.sub` = the person (Entra ID: the
+ *   `X-Act-Assertion` the agent sends). The agent vouches for the person.
+ * - 'delegated': RFC 8693 §4.1: `sub` = the person, the client claim (azp, client_id, cid, appid) = the
+ *   agent; token exchange / On-Behalf-Of. The IAM vouches, from the person's own token.
+ * - 'assertion': the agent's own (client-credentials) token plus an `X-Act-Assertion` signed by the
+ *   application that names the agent (`azp`). The application vouches.
+ */
+export type TokenLayout = 'act' | 'delegated' | 'assertion';
 
 /**
  * A verification key: a Node KeyObject, a WebCrypto CryptoKey, a public JWK, a JWK
@@ -17,7 +29,7 @@ export interface AgentIdentity {
   id: string;
   /** The OAuth client id; the same value as `id` for the four supported vendors. */
   clientId: string;
-  /** The access token's `sub` (Keycloak: the service-account user id; Auth0: `<client>@clients`). */
+  /** The access token's `sub` when it names the agent (Keycloak: the service-account user id; Auth0: `<client>@clients`); absent in the delegated layout, where `sub` is the person. */
   subject?: string;
   /** Keycloak `realm_access.roles`, Auth0 `permissions`, Okta `scp`, EntraID `roles`. */
   roles: string[];
@@ -26,7 +38,7 @@ export interface AgentIdentity {
 }
 
 export interface HumanIdentity {
-  /** `act.sub`: the IAM's identifier of the human the agent acts for. */
+  /** The IAM's identifier of the human the agent acts for: `act.sub` (layouts 'act' and 'assertion') or the token's `sub` ('delegated'). */
   id: string;
   email?: string;
   name?: string;
@@ -37,9 +49,11 @@ export interface HumanIdentity {
 export interface DualSubjectIdentity {
   agent: AgentIdentity;
   human: HumanIdentity;
+  /** The layout the token was read in, and so who vouched for the person (see `TokenLayout`). */
+  layout: TokenLayout;
   /** The verified access-token claims. */
   claims: JWTPayload;
-  /** EntraID: the verified X-Act-Assertion claims. */
+  /** The verified X-Act-Assertion claims (EntraID, and the 'assertion' layout). */
   actAssertionClaims?: JWTPayload;
 }
 
@@ -76,15 +90,55 @@ export interface VerifyOptions {
   /** Maximum age of the cached JWKS before a refetch, in ms; default 600000. */
   jwksCacheMaxAgeMs?: number;
 
-  // EntraID hybrid: the X-Act-Assertion
-  /** The app's RSA public key that signs the act assertion: PEM text, KeyObject or CryptoKey. */
-  actAssertionKey?: KeyObject | CryptoKey | string;
+  /**
+   * The layout(s) this API accepts; with several, each token is read in the layout its claims show
+   * (an `act` naming the token's own client is RFC 8693 delegation, another `act` is the reference's, an
+   * `X-Act-Assertion` on a call is the 'assertion' layout). Default is 'act', the reference layout.
+   */
+  layout?: TokenLayout | readonly TokenLayout[];
+  /**
+   * The agents (OAuth client ids) this API accepts, in every layout; any other client is refused
+   * (ERR_TOKEN_AGENT_NOT_ALLOWED). Required for the 'delegated' layout on okta and entraid, whose
+   * On-Behalf-Of tokens carry no `act`: without the list, a person's own login token could not be told
+   * from an agent's. Default is none (any client; 'delegated' then requires `act.sub` = the client).
+   */
+  agents?: readonly string[];
+
+  // The X-Act-Assertion: EntraID hybrid (the reference) and the 'assertion' layout
+  /**
+   * The application's public key that signs the act assertion: PEM text, KeyObject, CryptoKey, JWK or
+   * JWK Set (e.g. `await sender.publicJwks()`). Required for EntraID and the 'assertion' layout, unless
+   * `actAssertionJwksUri` is given.
+   */
+  actAssertionKey?: VerifyKey;
+  /**
+   * Or the HTTPS URL where the application publishes its JWK Set: keys picked by `kid`, refetched on an
+   * unknown `kid` (rotation), cached as `jwksUri` is (same `ca`, timeout, cooldown and maximum age).
+   */
+  actAssertionJwksUri?: string;
+  /**
+   * Algorithms the application may sign with. Default is the one of the given key (RSA: RS256,
+   * EC P-256: ES256, Ed25519: EdDSA), or RS256, ES256 and EdDSA for a key set. `none` and HS* are refused.
+   */
+  actAssertionAlgorithms?: string[];
   /** The act assertion's expected `aud`; default: `audience` (the reference uses API_AUDIENCE for both). */
   actAssertionAudience?: string;
   /** Expected `iss` of the act assertion (the reference sets it to APP_ID); not checked when absent. */
   actAssertionIssuer?: string | string[];
   /** Maximum assertion lifetime and age, in seconds; default 300 (the reference's exp - iat). */
   actAssertionMaxAgeSeconds?: number;
+  /**
+   * One call per assertion: each assertion's `jti` is recorded here until it expires and a second use
+   * is refused (ERR_ACT_ASSERTION_REPLAY). Off by default: within its lifetime an agent may call the API
+   * several times with one assertion. Share one store between replicas (e.g. `RedisReplayCache`).
+   */
+  actAssertionReplayCache?: ReplayCache;
+  /**
+   * Prefix of this API's keys in `actAssertionReplayCache`, so that the agent's own replay records (it
+   * checks the same `jti` when it receives the assertion) and other APIs' never collide with this API's.
+   * Default is `dual-auth:api:<actAssertionAudience>:`.
+   */
+  actAssertionReplayPrefix?: string;
   /**
    * Off by default (reference-compatible). When on, the assertion must carry
    * `ath` = base64url(SHA-256(access token)) matching the token it came with.
@@ -110,7 +164,7 @@ export interface VerifyOptions {
 }
 
 export interface VerifyCallOptions {
-  /** EntraID: the `X-Act-Assertion` header value. */
+  /** The `X-Act-Assertion` header value (EntraID, the 'assertion' layout). */
   actAssertion?: string | undefined;
   /** Passed to `authorize` as its third argument. */
   request?: unknown;
@@ -118,4 +172,8 @@ export interface VerifyCallOptions {
   signal?: AbortSignal | undefined;
 }
 
-export type DualSubjectVerifier = (token: string | undefined | null, call?: VerifyCallOptions) => Promise<DualSubjectIdentity>;
+export interface DualSubjectVerifier {
+  (token: string | undefined | null, call?: VerifyCallOptions): Promise<DualSubjectIdentity>;
+  /** True when this verifier reads the `X-Act-Assertion` header (EntraID, the 'assertion' layout): pass it as `actAssertion`. */
+  readonly readsActAssertion: boolean;
+}

@@ -2,8 +2,8 @@
  * verifyDualSubjectToken / createDualSubjectVerifier: the resource server's
  * check of a dual-subject token. Signature (JWKS or given key, allow-listed
  * algorithms), iss, aud, exp (required), nbf, then the vendor profile (agent
- * id, roles, scopes), the human (`act.sub`; EntraID: the verified
- * X-Act-Assertion) and the policy.
+ * id, roles, scopes), the human in the accepted layout(s) (`act.sub`; `sub` of
+ * a delegated token; the verified X-Act-Assertion) and the policy.
  *
  * Everything that does not depend on the token is built once, in
  * createDualSubjectVerifier; the per-call path is jwtVerify plus a few property reads.
@@ -12,15 +12,16 @@ import { jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions
 import { ConfigurationError, DualAuthError } from '../errors.js';
 import { toLogger } from '../logging.js';
 import { NON_NEGATIVE, POSITIVE, numberOption } from '../options.js';
-import { createActAssertionVerifier, MAX_JWT_LENGTH, type ActAssertionVerifier } from './act-assertion.js';
+import { createActAssertionVerifier, MAX_JWT_LENGTH } from './act-assertion.js';
 import { mapVerifyError } from './errors.js';
-import { agentFromClaims, humanFromAct } from './identity.js';
+import { agentFromClaims } from './identity.js';
+import { createPersonReader, layoutsUseAssertion, resolveLayoutSettings } from './layout.js';
 import { untilAborted } from '../http/abort.js';
 import { isStrictCompactJws } from '../jwt/base64url.js';
 import { createLocalKeys, createRemoteKeys, resolveAlgorithms, type KeySource } from './keys.js';
 import { createPolicy } from './policy.js';
 import { getProfile } from './profiles.js';
-import type { DualSubjectIdentity, DualSubjectVerifier, HumanIdentity, VerifyCallOptions, VerifyOptions } from './types.js';
+import type { DualSubjectIdentity, DualSubjectVerifier, VerifyCallOptions, VerifyOptions } from './types.js';
 
 export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
 const DEFAULT_JWKS_TIMEOUT_MS = 5_000;
@@ -59,13 +60,16 @@ function buildVerifier(options: VerifyOptions, shareRemote: boolean): DualSubjec
   const algorithms = resolveAlgorithms(options.algorithms);
   const outerSignal = options.signal;
   const key = resolveKeys(options, issuer, shareRemote);
-  const assertions: ActAssertionVerifier | undefined = profile.actFromAssertion
-    ? createActAssertionVerifier(options, clockTolerance)
+  const layoutSettings = resolveLayoutSettings(options, profile);
+  const assertions = layoutsUseAssertion(layoutSettings.layouts, profile)
+    ? createActAssertionVerifier(options, clockTolerance, (jwksUri) => remoteKeys(options, jwksUri, shareRemote))
     : undefined;
-  const policy = createPolicy(options);
-  const logger = toLogger(options.logger);
   // Auth0 Actions may not set `act` (a restricted claim): they set a namespaced one instead.
   const actClaim = options.actClaim ?? 'act';
+  const person = createPersonReader(layoutSettings, profile, actClaim, assertions);
+  const consumeAssertion = assertions?.consume;
+  const policy = createPolicy(options);
+  const logger = toLogger(options.logger);
 
   const jwtOptions: JWTVerifyOptions = {
     algorithms,
@@ -76,7 +80,7 @@ function buildVerifier(options: VerifyOptions, shareRemote: boolean): DualSubjec
   // jwtVerify is overloaded on the key type; one call site for both keeps the hot path monomorphic.
   const verifyJwt = jwtVerify as (jwt: string, key: KeySource, options: JWTVerifyOptions) => Promise<{ payload: JWTPayload }>;
 
-  return async function verifyDualSubject(token, call) {
+  const verifyDualSubject = async (token: string | undefined | null, call?: VerifyCallOptions): Promise<DualSubjectIdentity> => {
     try {
       if (token === undefined || token === null || token === '') {
         throw new DualAuthError('Access token is missing', 'ERR_TOKEN_MISSING');
@@ -98,18 +102,17 @@ function buildVerifier(options: VerifyOptions, shareRemote: boolean): DualSubjec
       // jose checks exp only when present; a token without exp would never expire.
       // (Checked here rather than with requiredClaims, which allocates per call.)
       if (typeof claims.exp !== 'number') throw new DualAuthError('Access token lacks a required claim (exp)', 'ERR_TOKEN_INVALID');
-      const agent = agentFromClaims(claims, profile);
-      let human: HumanIdentity;
-      let identity: DualSubjectIdentity;
-      if (assertions) {
-        const verified = await assertions.verify(call?.actAssertion, token);
-        human = verified.human;
-        identity = { agent, human, claims, actAssertionClaims: verified.claims };
-      } else {
-        human = humanFromAct(claims[actClaim], 'ERR_TOKEN_NO_ACT', 'Access token');
-        identity = { agent, human, claims };
-      }
+      const agentId = profile.agentId(claims);
+      if (agentId === undefined) throw new DualAuthError('Access token names no agent (client id)', 'ERR_TOKEN_INVALID');
+      const { human, layout, assertionClaims } = await person.read(claims, agentId, token, call);
+      // In the delegated layout `sub` is the person, not the agent.
+      const agent = agentFromClaims(claims, profile, agentId, layout !== 'delegated');
+      const identity: DualSubjectIdentity = assertionClaims
+        ? { agent, human, layout, claims, actAssertionClaims: assertionClaims }
+        : { agent, human, layout, claims };
       if (policy) await policy(agent, human, call?.request);
+      // Last: a call refused for any other reason does not use up a one-time assertion.
+      if (consumeAssertion && assertionClaims && layout === 'assertion') await consumeAssertion(assertionClaims);
       return identity;
     } catch (error) {
       const failure = error instanceof DualAuthError ? error : new DualAuthError('Verification failed', 'ERR_TOKEN_INVALID', { cause: error });
@@ -118,6 +121,7 @@ function buildVerifier(options: VerifyOptions, shareRemote: boolean): DualSubjec
       throw failure;
     }
   };
+  return Object.assign(verifyDualSubject, { readsActAssertion: person.readsAssertion });
 }
 
 function resolveKeys(options: VerifyOptions, issuer: string | string[], shareRemote: boolean): KeySource {
@@ -130,6 +134,11 @@ function resolveKeys(options: VerifyOptions, issuer: string | string[], shareRem
   if (typeof jwksUri !== 'string' || jwksUri.length === 0) {
     throw new ConfigurationError('jwksUri (or key) is required: no default JWKS location for this issuer');
   }
+  return remoteKeys(options, jwksUri, shareRemote);
+}
+
+/** A remote key set for `jwksUri` (the IAM's, or the application's for act assertions) with the verifier's fetch settings. */
+function remoteKeys(options: VerifyOptions, jwksUri: string, shareRemote: boolean): KeySource {
   const remote = {
     jwksUri,
     ca: options.ca,

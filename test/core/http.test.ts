@@ -1,6 +1,8 @@
 import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpClient, HttpError, createFetch, parseRetryAfter } from '../../src/http/index.js';
+import { KeycloakAdapter } from '../../src/index.js';
 import { createDevCertificates } from '../../src/local-iam/certificates.js';
 import { auditLogger, rejection, thrown } from '../helpers/log-audit.js';
 import { json, startTestServer, type TestServer } from '../helpers/https-server.js';
@@ -100,6 +102,86 @@ describe('HttpClient', () => {
     const error = await rejection(client({ timeoutMs: 200 }).request(server.url('/hang')));
     expect(error.code).toBe('ERR_TIMEOUT');
     expect(server.requests).toHaveLength(1);
+  });
+
+  describe('timeoutMs is a deadline for the whole attempt; deadlineMs for all of them', () => {
+    /** Headers after `headerDelayMs`, then one body byte every 200 ms for up to 6 s; records when the client went away. */
+    function drip(headerDelayMs: number): { closedAt: () => number | undefined } {
+      let closedAt: number | undefined;
+      server.handle(async (_, res) => {
+        res.on('close', () => (closedAt = Date.now()));
+        await sleep(headerDelayMs);
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        for (let i = 0; i < 30 && !res.destroyed; i++) {
+          res.write('x');
+          await sleep(200);
+        }
+        res.end();
+      });
+      return { closedAt: () => closedAt };
+    }
+
+    it('a server dripping its answer fails with ERR_TIMEOUT at about timeoutMs, and its socket is closed', async () => {
+      const dripping = drip(600);
+      const started = Date.now();
+      const error = await rejection(client({ timeoutMs: 1000, retries: 0 }).request(server.url('/drip')));
+      const elapsed = Date.now() - started;
+      expect(error.code).toBe('ERR_TIMEOUT');
+      expect(elapsed).toBeGreaterThanOrEqual(950);
+      expect(elapsed).toBeLessThan(3000); // per-pause timeouts held it for the whole 6 s drip
+      // The client closed the connection (no socket left behind): the server saw it go long before its drip ended.
+      await sleep(500);
+      expect(dripping.closedAt()).toBeDefined();
+      expect(dripping.closedAt()! - started).toBeLessThan(4000);
+    });
+
+    it('a token request to a dripping IAM fails at about timeoutMs', async () => {
+      drip(0);
+      const adapter = new KeycloakAdapter(
+        { tokenUrl: server.url('/realms/r/protocol/openid-connect/token'), clientId: 'a', clientSecret: 'http-test-secret' },
+        { ca: server.caCert, timeoutMs: 1000 },
+      );
+      const started = Date.now();
+      const error = await rejection(adapter.requestToken({ agentId: 'a', act: { sub: 'u-1' }, scope: ['x'] }));
+      expect([error.code, error.message]).toEqual(['ERR_TIMEOUT', 'Network error connecting to Keycloak: Timeout']);
+      expect(Date.now() - started).toBeLessThan(3000);
+    });
+
+    it('deadlineMs ends the retries: the last answer is returned when no further attempt fits', async () => {
+      server.requests.length = 0;
+      server.handle((_, res) => json(res, 503, { error: 'busy' }));
+      const started = Date.now();
+      const answer = await client({ retries: 10, backoffMs: 400, deadlineMs: 1500 }).request(server.url('/busy'));
+      expect(answer.status).toBe(503);
+      expect(Date.now() - started).toBeLessThan(2500); // 10 retries with this backoff take minutes
+      expect(server.requests.length).toBeLessThan(6);
+    });
+
+    it('deadlineMs also cuts an attempt short, and a Retry-After past it is not waited for', async () => {
+      server.handle(() => {});
+      let started = Date.now();
+      expect((await rejection(client({ timeoutMs: 5000, deadlineMs: 800 }).request(server.url('/hang')))).code).toBe('ERR_TIMEOUT');
+      expect(Date.now() - started).toBeLessThan(2500);
+
+      server.requests.length = 0;
+      server.handle((_, res) => json(res, 429, {}, { 'retry-after': '3' }));
+      started = Date.now();
+      expect((await client({ deadlineMs: 2000 }).request(server.url('/rate'))).status).toBe(429);
+      expect(Date.now() - started).toBeLessThan(1500);
+      expect(server.requests).toHaveLength(1);
+    });
+
+    it('leaves no timer behind', async () => {
+      server.handle((_, res) => json(res, 200, {}));
+      const http = client();
+      await http.request(server.url('/warm'));
+      const timers = () => process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length;
+      const before = timers();
+      for (let i = 0; i < 20; i++) await http.request(server.url('/t'));
+      server.handle(() => {});
+      for (let i = 0; i < 5; i++) await rejection(client({ timeoutMs: 100 }).request(server.url('/hang')));
+      expect(timers() - before).toBeLessThan(5);
+    });
   });
 
   it('honours an AbortSignal, before and during the request', async () => {

@@ -47,6 +47,7 @@ const BAD: Record<Kind, unknown[]> = {
 /** [where, option name, kind, build with the value (throws or rejects on a bad one)] */
 const OPTIONS: Array<[string, string, Kind, (value: never) => unknown]> = [
   ['HttpClient', 'timeoutMs', 'positive', (v) => new HttpClient({ timeoutMs: v })],
+  ['HttpClient', 'deadlineMs', 'positive', (v) => new HttpClient({ deadlineMs: v })],
   ['HttpClient', 'retries', 'retries', (v) => new HttpClient({ retries: v })],
   ['HttpClient', 'backoffMs', 'nonNegative', (v) => new HttpClient({ backoffMs: v })],
   ['HttpClient', 'maxRetryAfterMs', 'nonNegative', (v) => new HttpClient({ maxRetryAfterMs: v })],
