@@ -8,6 +8,7 @@ const LIBRARY_ENTRIES = {
   express: 'src/express.ts',
   fastify: 'src/fastify.ts',
   'local-iam': 'src/local-iam/index.ts',
+  redis: 'src/redis/index.ts',
 };
 
 const shared: Options = {
@@ -30,6 +31,8 @@ const shared: Options = {
     'oidc-provider',
     '@peculiar/x509',
     'commander',
+    'redis',
+    /^@redis\//,
   ],
 };
 

@@ -34,7 +34,7 @@ async function check(name, fn) {
 // The tarball
 // ---------------------------------------------------------------------------------------------
 
-const ENTRIES = ['index', 'express', 'fastify', 'local-iam'];
+const ENTRIES = ['index', 'express', 'fastify', 'local-iam', 'redis'];
 const EXPECTED_FILES = [
   'LICENSE',
   'README.md',
@@ -124,7 +124,7 @@ const CONTRACT = [
   'InSessionAPICall', 'OutOfSessionAPICall', 'DualAuthError', 'ActVerificationError',
   'verifyDualSubjectToken', 'createDualSubjectVerifier',
 ];
-const OPTIONAL_PEERS = ['@aws-sdk', '@google-cloud', '@azure', 'node-vault', 'express', 'fastify', 'oidc-provider', '@peculiar', 'commander'];
+const OPTIONAL_PEERS = ['@aws-sdk', '@google-cloud', '@azure', 'node-vault', 'express', 'fastify', 'oidc-provider', '@peculiar', 'commander', 'redis', '@redis'];
 
 const cjs = require('dual-auth');
 const esm = await import('dual-auth');
@@ -146,7 +146,7 @@ await check('importing the main entry loads no optional peer (cloud SDKs, framew
   const staticImports = [...source.matchAll(/^import .* from ["']([^"']+)["']/gm)].map((m) => m[1]);
   assert.deepEqual(staticImports.filter((spec) => OPTIONAL_PEERS.some((peer) => spec.startsWith(peer))), []);
 });
-for (const sub of ['dual-auth/express', 'dual-auth/fastify', 'dual-auth/local-iam']) {
+for (const sub of ['dual-auth/express', 'dual-auth/fastify', 'dual-auth/local-iam', 'dual-auth/redis']) {
   await check(`${sub} resolves in both formats`, async () => {
     assert.ok(require.resolve(sub).endsWith('.cjs'));
     assert.ok(import.meta.resolve(sub).endsWith('.js'));
@@ -225,6 +225,20 @@ await check('errors thrown by dual-auth/local-iam are DualAuthErrors of the main
       assert.equal(error.code, 'ERR_INVALID_ARGUMENT');
       return true;
     });
+  }
+});
+
+await check('dual-auth/redis loads no Redis client until used; its errors are DualAuthErrors of the main entry', async () => {
+  const before = new Set(Object.keys(require.cache));
+  const redisSides = { esm: await import('dual-auth/redis'), cjs: require('dual-auth/redis') };
+  const loaded = Object.keys(require.cache).filter((path) => !before.has(path) && /node_modules\/(redis|@redis)\//.test(path));
+  assert.deepEqual(loaded, []);
+  for (const [from, to] of pairs) {
+    assert.throws(
+      () => new redisSides[from].RedisTokenCache({ url: 'redis://127.0.0.1:6379', encryptionKey: 'too-short' }),
+      (error) => error instanceof sides[to].index.DualAuthError && error.code === 'ERR_INVALID_ENCRYPTION_KEY',
+      `${from} redis error instanceof ${to} DualAuthError`,
+    );
   }
 });
 

@@ -1,20 +1,11 @@
 /**
- * The three ways a token request carries the person (see docs/delegation.md):
- * - 'act' (the reference, the default): the agent names the person in the `act`
- *   claim of its own client assertion (Entra ID: in an act assertion it signs);
- * - 'token-exchange': the agent hands the IAM the person's own token and the IAM
- *   issues a token for "this agent acting for that person" (RFC 8693 and each
- *   vendor's variant);
- * - 'assertion': the agent gets an agent-only token and forwards, unchanged, the
- *   act assertion that the application signed (sent as `X-Act-Assertion`).
- *
- * This module holds the checks of the per-request inputs of the last two modes.
+ * The per-request inputs of delegation 'token-exchange' and 'assertion' (see
+ * src/domain/delegation.ts for the three modes) and the RFC 8693 names they use.
  */
 import { DualAuthError } from '../errors.js';
+import type { Delegation } from '../domain/delegation.js';
 
-export type Delegation = 'act' | 'token-exchange' | 'assertion';
-
-export const DELEGATIONS: readonly Delegation[] = ['act', 'token-exchange', 'assertion'];
+export { DELEGATIONS, parseDelegation, type Delegation } from '../domain/delegation.js';
 
 /** RFC 8693 grant type of a token exchange request. */
 export const TOKEN_EXCHANGE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -25,13 +16,6 @@ export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token'
 export const MAX_DELEGATION_TOKEN_LENGTH = 16_384;
 const MAX_TOKEN_TYPE_LENGTH = 256;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-
-/** The `delegation` option, checked once at construction. Default is 'act' (the reference). */
-export function parseDelegation(value: unknown): Delegation {
-  if (value === undefined) return 'act';
-  if (typeof value === 'string' && (DELEGATIONS as readonly string[]).includes(value)) return value as Delegation;
-  throw new DualAuthError(`Invalid delegation: must be one of: ${DELEGATIONS.join(', ')}`, 'ERR_CONFIGURATION');
-}
 
 /** What the exchange form of a vendor is built from. */
 export interface ExchangeRequest {

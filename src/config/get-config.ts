@@ -4,13 +4,14 @@
  * read in parallel, each once; errors are reported in the Python order.
  */
 import { inspect } from 'node:util';
+import { parseDelegation, type Delegation } from '../domain/delegation.js';
 import { CLIENT_SECRET, REDACTED, RedactedSecret } from '../domain/redaction.js';
 import { ConfigurationError, SecretsBackendError, errorClassName } from '../errors.js';
 import { silentLogger, toLogger, type Logger, type LoggerLike } from '../logging.js';
 import type { SecretsBackend } from '../secrets/backend.js';
 import { createSecretsBackend, environmentBackendFor } from '../secrets/factory.js';
 import { getSecretsBackendType } from './environment.js';
-import { VENDORS, type DualAuthConfig, type Vendor } from './types.js';
+import { VENDORS, type DelegatedAgentConfig, type DualAuthConfig, type Vendor } from './types.js';
 import { validateFileExists, validateHttpsUrl, validateUrlFormat } from './validate.js';
 
 export interface GetConfigOptions {
@@ -24,6 +25,12 @@ export interface GetConfigOptions {
   env?: Readonly<Record<string, string | undefined>>;
   logger?: LoggerLike;
   signal?: AbortSignal;
+  /**
+   * The delegation the agent will use (the adapter's `delegation` option). With 'token-exchange'
+   * or 'assertion' an EntraID agent signs no act assertion, so APP_PRIVATE_KEY_PATH, APP_ID and
+   * API_AUDIENCE are not read: the agent holds no application key. Default is 'act' (the reference).
+   */
+  delegation?: Delegation;
 }
 
 const REQUIRED = { required: true } as const;
@@ -36,8 +43,14 @@ const KEYS: Record<Vendor, readonly string[]> = {
   okta: ['OKTA_TOKEN_URL', 'AGENT_CLIENT_ID', 'AGENT_CLIENT_SECRET', 'API_AUDIENCE'],
   entraid: ['APP_PRIVATE_KEY_PATH', 'API_SCOPE', 'ENTRAID_TOKEN_URL', 'AGENT_CLIENT_ID', 'AGENT_CLIENT_SECRET', 'APP_ID', 'API_AUDIENCE'],
 };
+/** EntraID keys of an agent that signs no act assertion (delegation 'token-exchange' or 'assertion'). */
+const ENTRAID_AGENT_KEYS: readonly string[] = ['API_SCOPE', 'ENTRAID_TOKEN_URL', 'AGENT_CLIENT_ID', 'AGENT_CLIENT_SECRET'];
 
-export async function getConfig(options: GetConfigOptions = {}): Promise<DualAuthConfig> {
+export async function getConfig(options?: GetConfigOptions & { delegation?: 'act' }): Promise<DualAuthConfig>;
+export async function getConfig(options: GetConfigOptions & { delegation: 'token-exchange' | 'assertion' }): Promise<DelegatedAgentConfig>;
+export async function getConfig(options: GetConfigOptions): Promise<DualAuthConfig | DelegatedAgentConfig>;
+export async function getConfig(options: GetConfigOptions = {}): Promise<DualAuthConfig | DelegatedAgentConfig> {
+  const delegation = parseDelegation(options.delegation);
   const env = options.env ?? process.env;
   const logger = toLogger(options.logger);
   const type = options.secretsBackend ?? getSecretsBackendType(env);
@@ -52,9 +65,9 @@ export async function getConfig(options: GetConfigOptions = {}): Promise<DualAut
       take = (key) => sync(key, REQUIRED) ?? missing(key, backend.name);
     } else {
       vendor = pickVendor(options.vendor, await settle(() => backend.getSecret('DUAL_AUTH_VENDOR', { required: false, signal: options.signal })), env);
-      take = await readAll(backend, KEYS[vendor], options.signal);
+      take = await readAll(backend, vendor === 'entraid' && delegation !== 'act' ? ENTRAID_AGENT_KEYS : KEYS[vendor], options.signal);
     }
-    const config = buildConfig(vendor, take, logger);
+    const config = buildConfig(vendor, take, logger, delegation);
     validateHttpsUrl(config.tokenUrl, 'token_url');
     validateUrlFormat(config.tokenUrl, 'token_url', logger);
     if (logger !== silentLogger) logger.info({ event: 'config_loaded', vendor, backend: backend.name }, 'Configuration loaded successfully');
@@ -119,7 +132,7 @@ async function readAll(backend: SecretsBackend, keys: readonly string[], signal?
   };
 }
 
-function buildConfig(vendor: Vendor, take: Take, logger: Logger): DualAuthConfig {
+function buildConfig(vendor: Vendor, take: Take, logger: Logger, delegation: Delegation): DualAuthConfig | DelegatedAgentConfig {
   switch (vendor) {
     case 'keycloak':
       return { vendor, tokenUrl: take('KEYCLOAK_TOKEN_URL'), clientId: take('AGENT_CLIENT_ID'), clientSecret: take('AGENT_CLIENT_SECRET'), audience: undefined };
@@ -133,12 +146,13 @@ function buildConfig(vendor: Vendor, take: Take, logger: Logger): DualAuthConfig
         audience: take('API_AUDIENCE'),
       };
     case 'entraid': {
+      if (delegation !== 'act') {
+        const scope = entraScope(take, logger);
+        return { vendor, tokenUrl: take('ENTRAID_TOKEN_URL'), clientId: take('AGENT_CLIENT_ID'), clientSecret: take('AGENT_CLIENT_SECRET'), scope };
+      }
       const appPrivateKeyPath = take('APP_PRIVATE_KEY_PATH');
       validateFileExists(appPrivateKeyPath, 'APP_PRIVATE_KEY_PATH', logger);
-      const scope = take('API_SCOPE');
-      if (!scope.endsWith('/.default')) {
-        logger.warn({ event: 'config_scope_not_default', field: 'API_SCOPE' }, "API_SCOPE for EntraID typically ends with '/.default'");
-      }
+      const scope = entraScope(take, logger);
       return {
         vendor,
         tokenUrl: take('ENTRAID_TOKEN_URL'),
@@ -151,6 +165,14 @@ function buildConfig(vendor: Vendor, take: Take, logger: Logger): DualAuthConfig
       };
     }
   }
+}
+
+function entraScope(take: Take, logger: Logger): string {
+  const scope = take('API_SCOPE');
+  if (!scope.endsWith('/.default')) {
+    logger.warn({ event: 'config_scope_not_default', field: 'API_SCOPE' }, "API_SCOPE for EntraID typically ends with '/.default'");
+  }
+  return scope;
 }
 
 function redacted(this: Record<string, unknown>): Record<string, unknown> {

@@ -44,3 +44,12 @@ export interface EntraIDConfig extends CommonConfig {
 
 /** What `getConfig()` returns: a discriminated union on `vendor`. */
 export type DualAuthConfig = KeycloakConfig | Auth0Config | OktaConfig | EntraIDConfig;
+
+/**
+ * An EntraID agent that signs no act assertion (delegation 'token-exchange' or 'assertion'):
+ * it needs no application key, APP_ID or act audience.
+ */
+export type EntraIDAgentConfig = Omit<EntraIDConfig, 'appPrivateKeyPath' | 'appId' | 'actAudience'>;
+
+/** What `getConfig({ delegation: 'token-exchange' | 'assertion' })` returns. */
+export type DelegatedAgentConfig = KeycloakConfig | Auth0Config | OktaConfig | EntraIDAgentConfig;

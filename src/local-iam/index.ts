@@ -76,7 +76,10 @@ export async function startLocalIam(options: LocalIamOptions = {}): Promise<Loca
 
   // The issuer depends on the port, so listen first and attach the provider after.
   let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  let tokenPath: string | undefined;
+  let tokenRequests = 0;
   const server = createServer({ cert: certificates.cert, key: certificates.key, requestTimeout: 15_000, headersTimeout: 10_000 }, (req, res) => {
+    if (req.method === 'POST' && req.url?.split('?')[0] === tokenPath) tokenRequests++;
     if (!handler) {
       res.writeHead(503).end();
       return;
@@ -94,6 +97,7 @@ export async function startLocalIam(options: LocalIamOptions = {}): Promise<Loca
   const issuer = profile.issuer(origin);
   const base = `${origin}${profile.mountPath}`;
   const tokenUrl = `${base}${profile.routes.token}`;
+  tokenPath = new URL(tokenUrl).pathname;
   const jwksUri = `${base}${profile.routes.jwks}`;
   const discoveryUrl = profile.discoveryAlias ? `${origin}${profile.discoveryAlias}` : `${base}/.well-known/openid-configuration`;
 
@@ -160,6 +164,7 @@ export async function startLocalIam(options: LocalIamOptions = {}): Promise<Loca
     },
     app,
     env,
+    tokenRequestCount: () => tokenRequests,
     close() {
       closed ??= (async () => {
         server.closeAllConnections();

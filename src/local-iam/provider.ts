@@ -113,6 +113,9 @@ export async function createProvider(settings: ProviderSettings): Promise<OidcPr
       if (!act || typeof act !== 'object' || Array.isArray(act) || typeof (act as { sub?: unknown }).sub !== 'string' || !(act as { sub: string }).sub) {
         throw new errors.InvalidClientAuth('act claim of the client assertion must be an object with a non-empty sub');
       }
+      // As the Keycloak act mapper: an act naming the client itself is not copied (the client's own
+      // token would read as RFC 8693 delegation, "this client acts for its own service account").
+      if ((act as { sub: string }).sub === claims.sub) return;
       verifiedAct.set(ctx.req, act as Record<string, unknown>);
     },
     formats: {

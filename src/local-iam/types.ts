@@ -50,5 +50,7 @@ export interface LocalIam {
   app: { appId: string; privateKeyPath: string; publicKeyPath: string; publicKeyPem: string };
   /** The variables getConfig() reads for this vendor, plus the demo's extras. */
   env: Record<string, string>;
+  /** Token requests (POSTs to the token endpoint) received so far, answered or not: what a token cache saves. */
+  tokenRequestCount(): number;
   close(): Promise<void>;
 }

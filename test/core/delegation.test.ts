@@ -22,6 +22,7 @@ import {
   TokenRequestError,
   UserSession,
   createAdapter,
+  getConfig,
   tokenCacheKey,
 } from '../../src/index.js';
 import { auditLogger, markSensitive, rejection, thrown } from '../helpers/log-audit.js';
@@ -275,6 +276,25 @@ describe('inputs, checked before any request', () => {
     const error = thrown(() => new KeycloakAdapter({ tokenUrl: server.url('/t'), clientId: 'a', clientSecret: SECRET }, { delegation: 'impersonation' as never }));
     expect(error.code).toBe('ERR_CONFIGURATION');
     expect(error.message).toBe('Invalid delegation: must be one of: act, token-exchange, assertion');
+  });
+
+  it('getConfig for an EntraID agent in these modes reads no application key, APP_ID or API_AUDIENCE', async () => {
+    const env = {
+      DUAL_AUTH_VENDOR: 'entraid',
+      API_SCOPE: 'https://api.example.com/.default',
+      ENTRAID_TOKEN_URL: server.url('/tenant-id/oauth2/v2.0/token'),
+      AGENT_CLIENT_ID: 'entra-agent',
+      AGENT_CLIENT_SECRET: SECRET,
+    };
+    const config = await getConfig({ env, delegation: 'assertion' });
+    expect(config).toMatchObject({ vendor: 'entraid', scope: 'https://api.example.com/.default', clientId: 'entra-agent' });
+    expect(config).not.toHaveProperty('appPrivateKeyPath');
+    server.handle(issueToken());
+    const token = await createAdapter(config, { ca: server.caCert, delegation: 'assertion' }).requestToken({ agentId: 'entra-agent', scope: [], actAssertion: ASSERTION });
+    expect(token.actAssertion).toBe(ASSERTION);
+    // The reference mode still needs them, with its Python text.
+    expect((await rejection(getConfig({ env }))).message).toContain("'APP_PRIVATE_KEY_PATH' is required");
+    expect((await rejection(getConfig({ env, delegation: 'sideways' as never }))).code).toBe('ERR_CONFIGURATION');
   });
 
   it('Entra ID in the reference mode still requires the application key and its fields', () => {

@@ -149,6 +149,8 @@ describe('the act mapper copies only a well-formed act from a verified assertion
     ['act with an empty sub', { act: { sub: '' } }],
     ['act as a string', { act: 'someone' }],
     ['act as an array', { act: [{ sub: 'someone' }] }],
+    // It would read as RFC 8693 delegation: "the agent acts for sub", sub being its own service account.
+    ['act naming the agent itself', { act: { sub: AGENT } }],
   ];
   for (const [name, claims] of cases) {
     it(`${name}: token issued without act`, async () => {

@@ -136,9 +136,14 @@ describe.each(VENDORS)('local IAM, %s profile', (vendor) => {
           client_assertion: await clientAssertion(target, { aud: target.issuer, act: { sub: 'u1' }, secret: 'another-secret-of-enough-length-0123456789' }),
           ...(vendor === 'auth0' ? { audience: target.apiAudience } : { scope: 'finance.read' }),
         };
+    const before = target.tokenRequestCount();
     const { status, body } = await postToken(target, form);
     expect(status).toBe(401);
     expect(body.error).toBe('invalid_client');
+    // Counted too: tokenRequestCount() counts requests received, answered or not.
+    expect(target.tokenRequestCount()).toBe(before + 1);
+    await getJson(target.jwksUri);
+    expect(target.tokenRequestCount()).toBe(before + 1);
   });
 
   it('writes the app key pair with the private key mode 0600 and exposes the getConfig variables', async () => {
@@ -208,6 +213,13 @@ describe('client assertion audiences and act (oidc-provider client_secret_jwt)',
     const plain = await postToken(target, { ...base(target), client_assertion: await clientAssertion(target, { aud: target.issuer }) });
     expect(plain.status).toBe(200);
     expect(decodeJwt(plain.body.access_token).act).toBeUndefined();
+  });
+
+  it("an act naming the agent itself is not copied (the agent's own token would read as delegation)", async () => {
+    const target = iam('keycloak');
+    const answer = await postToken(target, { ...base(target), client_assertion: await clientAssertion(target, { aud: target.issuer, act: { sub: target.agent.clientId } }) });
+    expect(answer.status).toBe(200);
+    expect(decodeJwt(answer.body.access_token).act).toBeUndefined();
   });
 
   it('entraid: a scope without /.default is refused', async () => {

@@ -56,7 +56,9 @@ import org.keycloak.representations.JsonWebToken;
  *       verified (signature, {@code exp}, {@code aud}, single use of {@code jti}); the
  *       assertion's {@code iss} and {@code sub} are that client's id (so an assertion of
  *       another client, e.g. a resource server calling introspection, is never used); and
- *       {@code act} is a JSON object whose {@code sub} is a non-empty string;</li>
+ *       {@code act} is a JSON object whose {@code sub} is a non-empty string other than the
+ *       client's own id (an act naming the client itself would make the client's own token look
+ *       like RFC 8693 delegation);</li>
  *   <li>token exchange: the grant is {@code urn:ietf:params:oauth:grant-type:token-exchange}
  *       and the token's subject is a user other than the client's own service account.</li>
  * </ul>
@@ -165,7 +167,13 @@ public class ActClaimMapper extends AbstractOIDCProtocolMapper implements OIDCAc
                 || !client.getClientId().equals(jwt.getSubject())) {
             return null;
         }
-        return validAct(jwt.getOtherClaims().get(ACT_CLAIM));
+        Map<?, ?> act = validAct(jwt.getOtherClaims().get(ACT_CLAIM));
+        // An act naming the client itself would read as RFC 8693 delegation ("this client acts
+        // for sub", with sub = its own service account): the agent's own token posing as delegated.
+        if (act != null && client.getClientId().equals(act.get("sub"))) {
+            return null;
+        }
+        return act;
     }
 
     /** Returns the value when it is an object with a non-empty string sub, else null. */
