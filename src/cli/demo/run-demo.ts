@@ -19,6 +19,7 @@ import { DualAuthError } from '../../errors.js';
 import { HttpClient } from '../../index.js';
 import { createDevCertificates } from '../../local-iam/certificates.js';
 import { demoApiOptionsFor, startDemoApi, startLocalIam, type DemoApi, type LocalIam, type LocalIamVendor } from '../../local-iam/index.js';
+import { LOCAL_IAM_PEERS, requirePeers } from '../../local-iam/optional.js';
 import { Printer, type CliIo } from '../io.js';
 import { startRemoteAgent, type RemoteAgent, type RemoteAgentAnswer } from './remote-agent.js';
 
@@ -71,6 +72,7 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<DemoResu
     out.line(RULE);
 
     section('setup', 'SET-UP');
+    await requirePeers(LOCAL_IAM_PEERS, 'dual-auth demo');
     const certificates = await createDevCertificates();
     iam = await startLocalIam({ vendor, certificates });
     out.protect(iam.agent.clientSecret);
