@@ -5,10 +5,13 @@
 // - the built entry points expose the contract both ways (import and require), VERSION equals
 //   package.json, and importing the main entry loads no optional peer;
 // - every entry point, in ESM and in CJS, shares one DualAuthError class (instanceof, httpStatusFor,
-//   an authorize hook's own DualAuthError).
+//   an authorize hook's own DualAuthError);
+// - in a project that installed the package, `npx dual-auth` runs the bin and the commands it
+//   prints work there.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, posix, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -278,6 +281,52 @@ await check("an authorize hook's DualAuthError passes through dualAuth() (403 wi
     }
   } finally {
     await iam.close();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// The bin in a project that installed the package
+// ---------------------------------------------------------------------------------------------
+
+await check('in an installed project, `npx dual-auth` runs the bin, and the commands it prints run as printed', async () => {
+  const project = mkdtempSync(join(tmpdir(), 'dual-auth-installed-'));
+  let devIam;
+  try {
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'my-agent', private: true, dependencies: { 'dual-auth': pkg.version } }));
+    mkdirSync(join(project, 'node_modules', '.bin'), { recursive: true });
+    symlinkSync(root, join(project, 'node_modules', 'dual-auth'), 'dir');
+    symlinkSync(join('..', 'dual-auth', pkg.bin['dual-auth']), join(project, 'node_modules', '.bin', 'dual-auth'));
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME };
+
+    const version = execFileSync('npx', ['--no-install', 'dual-auth', '--version'], { cwd: project, env, encoding: 'utf8' });
+    assert.equal(version.trim(), pkg.version);
+
+    devIam = spawn('npx', ['--no-install', 'dual-auth', 'dev-iam', '--dotenv', 'dev.env'], { cwd: project, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let banner = '';
+    const command = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no banner within 60 s:\n${banner}`)), 60_000);
+      const read = (chunk) => {
+        banner += chunk;
+        const found = /^Try: (.+?) {3}\|/m.exec(banner);
+        if (found) {
+          clearTimeout(timer);
+          resolve(found[1]);
+        }
+      };
+      devIam.stdout.on('data', read);
+      devIam.stderr.on('data', read);
+      devIam.on('exit', (code) => reject(new Error(`dev-iam exited (${code}):\n${banner}`)));
+    });
+    assert.equal(command, 'npx dual-auth doctor --env-file dev.env --request-token');
+    const doctor = execFileSync('sh', ['-c', command], { cwd: project, env, encoding: 'utf8' });
+    assert.match(doctor, /All checks passed\./);
+  } finally {
+    if (devIam?.exitCode === null) {
+      const exited = new Promise((resolve) => devIam.on('exit', resolve));
+      process.kill(-devIam.pid, 'SIGINT');
+      await exited;
+    }
+    rmSync(project, { recursive: true, force: true });
   }
 });
 

@@ -229,7 +229,11 @@ export abstract class BaseAdapter {
     let answer;
     try {
       this.#tokenEndpoint ??= requireHttpsUrl(this.tokenUrl, 'Token URL must use HTTPS (https://)');
-      answer = await this.http.request(this.#tokenEndpoint, { method: 'POST', headers, body: form, signal });
+      // Retried as the reference does (429/500/502/503/504), although POST is not idempotent: a
+      // token request's only effect is a token issued, and a second one is harmless (the first,
+      // never received, expires unused). Each attempt signs a new assertion, so an IAM that
+      // refuses a reused jti accepts the retry. A connection reset after sending is not retried.
+      answer = await this.http.request(this.#tokenEndpoint, { method: 'POST', headers, body: form, signal, retryPolicy: 'reference' });
     } catch (error) {
       if (error instanceof HttpError) {
         throw new TokenRequestError(this.profile.networkMessage(error.pythonName), undefined, { code: error.code as never, cause: error });

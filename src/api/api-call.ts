@@ -5,13 +5,25 @@
 import type { TokenResponse } from '../domain/token-response.js';
 import { DualAuthError } from '../errors.js';
 import { HttpClient, urlForLogging, type HttpClientOptions } from '../http/client.js';
+import { resolveRetryPolicy, type RetryPolicy, type RetryPolicyName } from '../http/retry-policy.js';
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
 import { VERSION } from '../version.js';
 
 export interface ApiCallOptions extends Pick<HttpClientOptions, 'timeoutMs' | 'deadlineMs' | 'retries' | 'backoffMs' | 'maxRetryAfterMs' | 'maxResponseBytes' | 'ca' | 'dispatcher'> {
+  /** pino-compatible logger (URLs without query strings, never the token). Default is silent. */
   logger?: LoggerLike;
   /** Share one HTTP client (and pool) with other callers; wins over the HTTP options above. */
   httpClient?: HttpClient;
+  /**
+   * Which calls are sent again, and after what. 'idempotent': GET, HEAD, OPTIONS, PUT and
+   * DELETE on 429/500/502/503/504 and after a connection reset; POST and PATCH, which the
+   * API may already have acted on, only on 429, on 503 with Retry-After, on a connection
+   * failure before the request was sent, or when you set an `Idempotency-Key` header.
+   * 'reference': as the Python package, POST is also retried on 500/502/503/504 (a payment
+   * may be made twice). Default is 'idempotent' (a difference from the reference:
+   * docs/differences.md).
+   */
+  retryPolicy?: RetryPolicyName | RetryPolicy;
 }
 
 export interface CallApiParams {
@@ -28,16 +40,16 @@ export interface CallApiParams {
   signal?: AbortSignal;
 }
 
-// As the reference: retries on 429/5xx for these methods only.
-const RETRIED_METHODS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS']);
-
 export abstract class ApiCall {
   protected readonly http: HttpClient;
   protected readonly logger: Logger;
   protected abstract readonly scenario: 'insession' | 'outofsession';
+  private readonly retryPolicy: RetryPolicy;
 
   constructor(options: ApiCallOptions = {}) {
     this.http = options.httpClient ?? new HttpClient(options);
+    // Per request, not per client: it holds when the HTTP client is shared.
+    this.retryPolicy = resolveRetryPolicy(options.retryPolicy ?? 'idempotent');
     this.logger = toLogger(options.logger);
   }
 
@@ -67,7 +79,7 @@ export abstract class ApiCall {
       'API call starting',
     );
     try {
-      const response = await this.http.fetch(url, { method, headers, body, signal, retry: RETRIED_METHODS.has(method) });
+      const response = await this.http.fetch(url, { method, headers, body, signal, retryPolicy: this.retryPolicy });
       this.logger.info({ event: 'api_call_complete', scenario: this.scenario, status_code: response.status, method, api_url: urlForLogging(url) }, 'API call completed');
       return response;
     } catch (error) {

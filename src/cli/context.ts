@@ -8,22 +8,36 @@ import { delimiter, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 
 import { DualAuthError } from '../errors.js';
-import type { CliIo } from './io.js';
+import type { CliIo, Printer } from './io.js';
 
 export interface EnvOptions {
-  /** A .env file to read; default `.env` in the working directory when it exists. */
+  /**
+   * A .env file to read (`--env-file`). Without it, no .env is read: a .env in the working
+   * folder may come from anyone (a cloned repository, a shared folder) and would choose the
+   * CA to trust and where the client secret goes. At a terminal the user is asked first.
+   */
   envFile?: string;
 }
+
+const DEFAULT_ENV_FILE = '.env';
 
 /**
  * The environment a command reads: variables already set win over the .env
  * file, as with dotenv. An explicitly named file that does not exist is an error.
  */
-export function loadEnvironment(options: EnvOptions, io: CliIo): Record<string, string | undefined> {
-  const path = resolve(io.cwd, options.envFile ?? '.env');
-  if (!existsSync(path)) {
-    if (options.envFile) throw new DualAuthError(`The env file ${path} does not exist`, 'ERR_CONFIGURATION');
-    return { ...io.env };
+export async function loadEnvironment(options: EnvOptions, io: CliIo, out: Pick<Printer, 'error'>): Promise<Record<string, string | undefined>> {
+  let path: string;
+  if (options.envFile !== undefined) {
+    path = resolve(io.cwd, options.envFile);
+    if (!existsSync(path)) throw new DualAuthError(`The env file ${path} does not exist`, 'ERR_CONFIGURATION');
+  } else {
+    path = resolve(io.cwd, DEFAULT_ENV_FILE);
+    if (!existsSync(path)) return { ...io.env };
+    const allowed = (await io.confirm?.(`Read the variables in ${path}? It sets which IAM this command talks to and which CA it trusts.`)) === true;
+    if (!allowed) {
+      out.error(`Note: ${path} was not read. To use it: --env-file ${DEFAULT_ENV_FILE}`);
+      return { ...io.env };
+    }
   }
   const fromFile = parseEnv(readFileSync(path, 'utf8')) as Record<string, string>;
   const merged: Record<string, string | undefined> = { ...fromFile, ...definedOnly(io.env) };

@@ -33,7 +33,7 @@ export function tokenUrlVariable(vendor: string): string {
 }
 
 /** Why the configuration could not be loaded. */
-export function explainConfigError(error: unknown, vendor: string): Explanation {
+export function explainConfigError(error: unknown, vendor: string, cli: string): Explanation {
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof SecretsBackendError) {
     const key = /'([A-Z0-9_]+)'/.exec(message)?.[1];
@@ -41,7 +41,7 @@ export function explainConfigError(error: unknown, vendor: string): Explanation 
       return {
         problem: 'missing-variable',
         message: `The variable ${key} is missing or empty (secrets backend: ${error.backend}).`,
-        fix: `Set ${key} in the environment or in .env (${key}=...). For a local try-out, \`dual-auth dev-iam\` writes a complete .env.`,
+        fix: `Set ${key} in the environment, or in a .env file read with --env-file (${key}=...). For a local try-out, \`${cli} dev-iam\` writes a complete .env.`,
       };
     }
     return {
@@ -55,7 +55,7 @@ export function explainConfigError(error: unknown, vendor: string): Explanation 
     return {
       problem: 'insecure-url',
       message: `${tokenUrlVariable(vendor)} does not use HTTPS${scheme ? ` (it starts with ${scheme}://)` : ''}. dual-auth sends client secrets and signed assertions to this URL, so it only talks to an IAM over HTTPS.`,
-      fix: `Use the https:// address of the token endpoint, e.g. ${TOKEN_URL_EXAMPLES[vendor] ?? 'https://iam.example.com/token'}. For a local IAM, \`dual-auth dev-iam\` serves HTTPS with its own CA.`,
+      fix: `Use the https:// address of the token endpoint, e.g. ${TOKEN_URL_EXAMPLES[vendor] ?? 'https://iam.example.com/token'}. For a local IAM, \`${cli} dev-iam\` serves HTTPS with its own CA.`,
     };
   }
   if (error instanceof ConfigurationError && message.startsWith('Invalid vendor')) {
@@ -76,7 +76,7 @@ export function explainConfigError(error: unknown, vendor: string): Explanation 
     return {
       problem: 'app-key',
       message: `The application's private key cannot be used: ${message}`,
-      fix: 'Point APP_PRIVATE_KEY_PATH at a PEM private key readable by this user; `dual-auth keygen` makes a pair.',
+      fix: `Point APP_PRIVATE_KEY_PATH at a PEM private key readable by this user; \`${cli} keygen\` makes a pair.`,
     };
   }
   return {
@@ -87,7 +87,7 @@ export function explainConfigError(error: unknown, vendor: string): Explanation 
 }
 
 /** Why the token URL could not be reached (no HTTP answer). */
-export function explainNetworkError(error: unknown, url: URL): Explanation {
+export function explainNetworkError(error: unknown, url: URL, cli: string): Explanation {
   const kind = (error as { kind?: string } | undefined)?.kind;
   const code = innerCode(error);
   const where = url.host;
@@ -116,7 +116,7 @@ export function explainNetworkError(error: unknown, url: URL): Explanation {
     return {
       problem: 'unreachable',
       message: `Nothing accepts connections at ${where} (connection refused).`,
-      fix: 'Start the IAM (for the local one: `dual-auth dev-iam`), or correct the host and port of the token URL.',
+      fix: `Start the IAM (for the local one: \`${cli} dev-iam\`), or correct the host and port of the token URL.`,
     };
   }
   return {
@@ -127,7 +127,7 @@ export function explainNetworkError(error: unknown, url: URL): Explanation {
 }
 
 /** Why the IAM refused the token request. */
-export function explainTokenError(error: unknown, vendor: string): Explanation {
+export function explainTokenError(error: unknown, vendor: string, cli: string): Explanation {
   if (error instanceof TokenRequestError && error.statusCode !== undefined) {
     const status = error.statusCode;
     if (status === 401) {
@@ -166,11 +166,11 @@ export function explainTokenError(error: unknown, vendor: string): Explanation {
     return {
       problem: 'unreachable',
       message: `The IAM could not be reached: ${error.message}`,
-      fix: 'Run `dual-auth doctor` without --request-token first to check the connection.',
+      fix: `Run \`${cli} doctor\` without --request-token first to check the connection.`,
     };
   }
   const message = error instanceof Error ? error.message : String(error);
-  return { problem: 'token-request', message: `The token request failed: ${message}`, fix: 'See the message above; `dual-auth doctor` checks the configuration step by step.' };
+  return { problem: 'token-request', message: `The token request failed: ${message}`, fix: `See the message above; \`${cli} doctor\` checks the configuration step by step.` };
 }
 
 /** The Node/undici error code under an HttpError or a TokenRequestError. */

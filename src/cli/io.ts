@@ -3,6 +3,8 @@
  * in-process. Everything printed goes through `redact()`: no secret or raw
  * token reaches the terminal even by mistake.
  */
+import { createInterface } from 'node:readline/promises';
+
 export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
@@ -11,6 +13,8 @@ export interface CliIo {
   cwd: string;
   /** Resolves when the user asks to stop (Ctrl-C); only long-running commands wait on it. */
   untilInterrupted?: () => Promise<void>;
+  /** Asks a yes/no question; present only when a person is at a terminal (stdin and stderr are TTYs). */
+  confirm?: (question: string) => Promise<boolean>;
 }
 
 export function processIo(): CliIo {
@@ -24,7 +28,18 @@ export function processIo(): CliIo {
         process.once('SIGINT', () => resolve());
         process.once('SIGTERM', () => resolve());
       }),
+    ...(process.stdin.isTTY && process.stderr.isTTY ? { confirm: askOnTerminal } : {}),
   };
+}
+
+async function askOnTerminal(question: string): Promise<boolean> {
+  // Asked on stderr, so that stdout (a --json document) stays clean.
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await prompt.question(`${question} [y/N] `)).trim());
+  } finally {
+    prompt.close();
+  }
 }
 
 // A compact JWS/JWT (three base64url parts) and long opaque base64url runs.

@@ -14,8 +14,19 @@ import { tokenCommand } from './commands/token.js';
 import { DEMO_DELEGATIONS, runDemo, type DemoDelegation } from './demo/run-demo.js';
 import { processIo, redact, type CliIo } from './io.js';
 
-// The .env option is --dotenv, not --env-file: tsx (npm run demo / dev-iam) treats
-// --env-file anywhere on its command line as Node's own flag.
+// `--env-file <path>` names the .env file doctor and token read; `--dotenv <path>`, its name in
+// 1.0.0, stays as a hidden alias. dev-iam, which writes the file, keeps `--dotenv`: Node 20 takes
+// `--env-file` anywhere on its command line as its own flag (also after the script name) and
+// exits when the file does not exist yet.
+const READ_ENV_FILE = 'read variables from this .env file (without it, no .env is read; at a terminal you are asked)';
+
+function dotenvAlias(): Option {
+  return new Option('--dotenv <path>').hideHelp();
+}
+
+function envFileOf(opts: { envFile?: string; dotenv?: string }): string | undefined {
+  return opts.envFile ?? opts.dotenv;
+}
 
 function vendorOption(): Option {
   return new Option('--vendor <vendor>', 'IAM vendor profile').choices([...LOCAL_IAM_VENDORS]);
@@ -87,12 +98,13 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--vendor <vendor>', 'override DUAL_AUTH_VENDOR')
     .option('--request-token', 'also request a token (placeholder act) and show its decoded claims')
     .option('--scope <scopes>', 'scopes for --request-token, space or comma separated', 'finance.read')
-    .option('--dotenv <path>', 'read variables from this file (default: .env when present)')
+    .addOption(new Option('--env-file <path>', READ_ENV_FILE))
+    .addOption(dotenvAlias())
     .option('--ca <file>', 'trust this CA certificate (PEM) in addition to NODE_EXTRA_CA_CERTS')
     .option('--timeout <ms>', 'network timeout', parseMs)
     .option('--json', 'print one JSON document')
-    .action(async (opts: { vendor?: string; requestToken?: boolean; scope?: string; dotenv?: string; ca?: string; timeout?: number; json?: boolean }) => {
-      setExitCode(await doctorCommand({ ...opts, envFile: opts.dotenv, ...(opts.timeout ? { timeoutMs: opts.timeout } : {}) }, io));
+    .action(async (opts: { vendor?: string; requestToken?: boolean; scope?: string; envFile?: string; dotenv?: string; ca?: string; timeout?: number; json?: boolean }) => {
+      setExitCode(await doctorCommand({ ...opts, envFile: envFileOf(opts), ...(opts.timeout ? { timeoutMs: opts.timeout } : {}) }, io));
     });
 
   program
@@ -103,12 +115,13 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--name <name>', "the user's display name")
     .option('--scope <scopes>', 'scopes, space or comma separated', 'finance.read')
     .option('--vendor <vendor>', 'override DUAL_AUTH_VENDOR')
-    .option('--dotenv <path>', 'read variables from this file (default: .env when present)')
+    .addOption(new Option('--env-file <path>', READ_ENV_FILE))
+    .addOption(dotenvAlias())
     .option('--ca <file>', 'trust this CA certificate (PEM)')
     .option('--timeout <ms>', 'network timeout', parseMs)
     .option('--json', 'print one JSON document')
-    .action(async (opts: { email: string; userId?: string; name?: string; scope?: string; vendor?: string; dotenv?: string; ca?: string; timeout?: number; json?: boolean }) => {
-      setExitCode(await tokenCommand({ ...opts, envFile: opts.dotenv, ...(opts.timeout ? { timeoutMs: opts.timeout } : {}) }, io));
+    .action(async (opts: { email: string; userId?: string; name?: string; scope?: string; vendor?: string; envFile?: string; dotenv?: string; ca?: string; timeout?: number; json?: boolean }) => {
+      setExitCode(await tokenCommand({ ...opts, envFile: envFileOf(opts), ...(opts.timeout ? { timeoutMs: opts.timeout } : {}) }, io));
     });
 
   return program;

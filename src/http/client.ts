@@ -1,8 +1,9 @@
 /**
  * The one HTTP layer. Every adapter, API call and JWKS fetch goes through it:
  * HTTPS only, a deadline per attempt and one for all attempts, AbortSignal,
- * bounded retries on 429/500/502/503/504 with exponential backoff + jitter that
- * honours Retry-After, keep-alive pooling, private CAs through `ca`.
+ * bounded retries as a retry policy allows (src/http/retry-policy.ts) with
+ * exponential backoff + jitter that honours Retry-After, keep-alive pooling,
+ * private CAs through `ca`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createSecureContext } from 'node:tls';
@@ -12,6 +13,7 @@ import { toLogger, type Logger, type LoggerLike } from '../logging.js';
 import { NON_NEGATIVE, POSITIVE, POSITIVE_INTEGER, integerBetween, numberOption } from '../options.js';
 import { untilAborted } from './abort.js';
 import { HttpError, toHttpError } from './errors.js';
+import { mayRetry, resolveRetryPolicy, type RetryPolicy, type RetryPolicyName } from './retry-policy.js';
 import { buildTrustedCas, type CaOption } from './tls.js';
 
 export interface HttpClientOptions {
@@ -42,6 +44,15 @@ export interface HttpClientOptions {
   logger?: LoggerLike;
   /** An undici dispatcher of your own (proxy, custom pool). Overrides `ca`. */
   dispatcher?: Dispatcher;
+  /**
+   * Which answers and failures are retried, for which methods (see RETRY_POLICIES).
+   * 'idempotent': RFC 9110's idempotent methods are retried on 429/500/502/503/504 and
+   * after a connection reset; POST and PATCH only on 429, on 503 with Retry-After, on a
+   * connection failure before the request was sent, or with an `Idempotency-Key` header.
+   * 'reference': as the Python package, POST is also retried on 500/502/503/504.
+   * Default is 'idempotent'.
+   */
+  retryPolicy?: RetryPolicy | RetryPolicyName;
 }
 
 export interface HttpRequest {
@@ -53,8 +64,10 @@ export interface HttpRequest {
    */
   body?: string | Buffer | (() => string | Buffer | Promise<string | Buffer>);
   signal?: AbortSignal | undefined;
-  /** Retry this request on retryable answers. Default true. */
+  /** Retry this request at all (as its retry policy allows). Default is true. */
   retry?: boolean;
+  /** The retry policy of this request. Default is the client's `retryPolicy`. */
+  retryPolicy?: RetryPolicy | RetryPolicyName;
 }
 
 export interface HttpResponse {
@@ -64,8 +77,6 @@ export interface HttpResponse {
   /** Number of attempts made (1 = no retry). */
   attempts: number;
 }
-
-export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
 
 const RETRIES = integerBetween(0, 10);
 
@@ -131,6 +142,7 @@ export class HttpClient {
   private readonly maxResponseBytes: number;
   private readonly dispatcher: Dispatcher;
   private readonly logger: Logger;
+  private readonly retryPolicy: RetryPolicy;
 
   constructor(options: HttpClientOptions = {}) {
     this.timeoutMs = numberOption('timeoutMs', options.timeoutMs, DEFAULTS.timeoutMs, POSITIVE);
@@ -141,12 +153,15 @@ export class HttpClient {
     this.maxResponseBytes = numberOption('maxResponseBytes', options.maxResponseBytes, DEFAULTS.maxResponseBytes, POSITIVE_INTEGER);
     this.dispatcher = options.dispatcher ?? agentFor(options.ca, this.timeoutMs);
     this.logger = toLogger(options.logger);
+    this.retryPolicy = resolveRetryPolicy(options.retryPolicy ?? 'idempotent');
   }
 
-  /** Sends a request, retrying retryable answers; returns the last answer whatever its status. */
+  /** Sends a request, retrying as its retry policy allows; returns the last answer whatever its status. */
   async request(url: string | URL, init: HttpRequest = {}): Promise<HttpResponse> {
     const target = requireHttpsUrl(url);
     const maxAttempts = init.retry === false ? 1 : this.retries + 1;
+    const policy = init.retryPolicy === undefined ? this.retryPolicy : resolveRetryPolicy(init.retryPolicy);
+    const method = (init.method ?? 'GET').toUpperCase();
     if (init.signal?.aborted) throw new HttpError('aborted', 'aborted by caller');
     const deadline = performance.now() + this.deadlineMs;
     for (let attempt = 1; ; attempt++) {
@@ -159,10 +174,12 @@ export class HttpClient {
         response = await this.attempt(target, init, body, attempt, timeoutMs);
       } catch (error) {
         failure = toHttpError(error);
-        // Only failures where the request surely did not reach the server are retried.
-        if (failure.kind !== 'connect' || attempt >= maxAttempts) throw failure;
+        if (attempt >= maxAttempts || !mayRetry(policy, method, init.headers, { failure: failure.kind })) throw failure;
       }
-      if (response && (!RETRYABLE_STATUSES.has(response.status) || attempt >= maxAttempts)) return response;
+      if (response) {
+        const retryAfter = response.headers['retry-after'];
+        if (attempt >= maxAttempts || !mayRetry(policy, method, init.headers, { status: response.status, retryAfter: retryAfter !== undefined })) return response;
+      }
       const delay = response ? this.retryDelay(attempt, response.headers['retry-after']) : this.backoff(attempt);
       // No wait, and no attempt after it, may end past the deadline: stop with what we have.
       if (delay === undefined || performance.now() + delay >= deadline) {

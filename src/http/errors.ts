@@ -3,11 +3,14 @@ import { brandError, DualAuthError, type DualAuthErrorCode } from '../errors.js'
 /**
  * A transport failure (no HTTP answer). `pythonName` is the exception class the
  * Python package (requests) reports for the same failure, so messages match it.
+ * `connect`: the request never reached the server; `reset`: the connection broke
+ * once the request may have been sent (the server may have acted on it).
  */
-export type HttpFailureKind = 'connect' | 'tls' | 'timeout' | 'aborted' | 'protocol' | 'too-large';
+export type HttpFailureKind = 'connect' | 'reset' | 'tls' | 'timeout' | 'aborted' | 'protocol' | 'too-large';
 
 const PYTHON_NAMES: Record<HttpFailureKind, string> = {
   connect: 'ConnectionError',
+  reset: 'ConnectionError',
   tls: 'SSLError',
   timeout: 'Timeout',
   aborted: 'AbortError',
@@ -17,6 +20,7 @@ const PYTHON_NAMES: Record<HttpFailureKind, string> = {
 
 const CODES: Record<HttpFailureKind, DualAuthErrorCode> = {
   connect: 'ERR_NETWORK',
+  reset: 'ERR_NETWORK',
   tls: 'ERR_NETWORK',
   timeout: 'ERR_TIMEOUT',
   aborted: 'ERR_ABORTED',
@@ -64,7 +68,11 @@ export function toHttpError(error: unknown): HttpError {
   }
   // Only these mean the request never reached the server, so it may be retried safely.
   if (CONNECT_CODES.has(code)) return new HttpError('connect', code, error);
+  if (RESET_CODES.has(code)) return new HttpError('reset', code, error);
   return new HttpError('protocol', code, error);
 }
 
 const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENETDOWN', 'EHOSTDOWN']);
+// The connection broke after it was set up: the request may have reached the server
+// (undici's `other side closed` is UND_ERR_SOCKET).
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET']);

@@ -1,4 +1,5 @@
-export { HttpClient, createFetch, parseRetryAfter, requireHttpsUrl, urlForLogging, RETRYABLE_STATUSES } from './client.js';
+export { HttpClient, createFetch, parseRetryAfter, requireHttpsUrl, urlForLogging } from './client.js';
+export { RETRY_POLICIES, mayRetry, type RetryPolicy, type RetryPolicyName } from './retry-policy.js';
 export type { HttpClientOptions, HttpRequest, HttpResponse } from './client.js';
 export { HttpError, type HttpFailureKind } from './errors.js';
 export type { CaOption } from './tls.js';

@@ -18,6 +18,7 @@ import { POSITIVE_INTEGER, numberOption } from '../options.js';
 import type { LocalIam, LocalIamOptions, LoginTokenOptions } from './types.js';
 import { createDevCertificates, type DevCertificates } from './certificates.js';
 import { generateClientSecret, generateRsaPemKeyPair, generateSigningJwk, writePrivateKeyFile } from './keys.js';
+import { requirePeers } from './optional.js';
 import { createProvider } from './provider.js';
 import { createPersonTokenSigner, lifetime } from './person-tokens.js';
 import {
@@ -57,6 +58,7 @@ export async function startLocalIam(options: LocalIamOptions = {}): Promise<Loca
   const logger = toLogger(options.logger);
   const profile = PROFILES[vendor];
   const host = options.host ?? '127.0.0.1';
+  await requirePeers(options.certificates ? ['oidc-provider'] : ['oidc-provider', '@peculiar/x509'], 'The local IAM');
 
   const [certificates, signingJwk, appKeys] = await Promise.all([
     options.certificates ?? createDevCertificates(),

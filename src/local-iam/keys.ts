@@ -4,7 +4,8 @@
  * JWTs and Entra act assertions (PEM files, private key mode 0600).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmod, lstat, rename, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, rename, rm } from 'node:fs/promises';
 import { DualAuthError } from '../errors.js';
 import { exportJWK, exportPKCS8, exportSPKI, generateKeyPair } from 'jose';
 
@@ -31,15 +32,32 @@ export function generateClientSecret(): string {
   return randomBytes(32).toString('base64url');
 }
 
-/** Writes a private key readable by the owner only. */
-export async function writePrivateKeyFile(path: string, pem: string, options: { overwrite?: boolean } = {}): Promise<void> {
-  // The key goes to a new file created 0600 (never into an existing, possibly readable one,
-  // nor through a symlink), then takes its place in one rename.
-  const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(temporary, pem, { mode: 0o600, flag: 'wx' });
+// O_NOFOLLOW where the platform has it (not on Windows): O_EXCL alone already refuses a final symlink.
+const CREATE_NEW = constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | (constants.O_NOFOLLOW ?? 0);
+
+export interface WriteKeyFileOptions {
+  /** Replace an existing regular file (never a symlink). Default is false. */
+  overwrite?: boolean;
+  /** File mode. Default is 0o600 (owner only), whatever the umask. */
+  mode?: number;
+}
+
+/**
+ * Writes a key (or another secret file) readable by the owner only. The file is always a new
+ * one, created with exclusive create: never an existing, possibly readable file, and never
+ * through a symlink (a dangling symlink planted in the folder would send the key elsewhere).
+ * With `overwrite`, the new file takes the old one's place in one rename.
+ */
+export async function writePrivateKeyFile(path: string, pem: string, options: WriteKeyFileOptions = {}): Promise<void> {
+  const mode = options.mode ?? 0o600;
+  await refuseSymlink(path);
+  if (!options.overwrite) {
+    await writeNewFile(path, pem, mode);
+    return;
+  }
+  const temporary = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeNewFile(temporary, pem, mode);
   try {
-    await chmod(temporary, 0o600); // umask-proof
-    if (!options.overwrite && (await exists(path))) throw new DualAuthError(`${path} already exists`, 'ERR_INVALID_ARGUMENT');
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true });
@@ -47,11 +65,34 @@ export async function writePrivateKeyFile(path: string, pem: string, options: { 
   }
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Refuses a path that is a symbolic link (dangling or not). */
+export async function refuseSymlink(path: string): Promise<void> {
+  let isLink = false;
   try {
-    await lstat(path);
-    return true;
+    isLink = (await lstat(path)).isSymbolicLink();
   } catch {
-    return false;
+    return; // nothing there
   }
+  if (isLink) throw new DualAuthError(`${path} is a symbolic link; refusing to write a key through it`, 'ERR_INVALID_ARGUMENT');
+}
+
+async function writeNewFile(path: string, content: string, mode: number): Promise<void> {
+  let handle;
+  try {
+    handle = await open(path, CREATE_NEW, mode);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'EEXIST') throw new DualAuthError(`${path} already exists`, 'ERR_INVALID_ARGUMENT', { cause: error });
+    if (code === 'ELOOP') throw new DualAuthError(`${path} is a symbolic link; refusing to write a key through it`, 'ERR_INVALID_ARGUMENT', { cause: error });
+    throw error;
+  }
+  try {
+    await handle.chmod(mode); // umask-proof
+    await handle.writeFile(content);
+  } catch (error) {
+    await handle.close();
+    await rm(path, { force: true });
+    throw error;
+  }
+  await handle.close();
 }

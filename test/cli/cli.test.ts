@@ -5,7 +5,7 @@
  * through its entry point, to prove it exits by itself with the right code.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
@@ -153,7 +153,7 @@ describe('dual-auth token and dev-iam', () => {
     expect(io.all()).toContain("The IAM refused the agent's credentials (HTTP 401).");
   });
 
-  it('dev-iam writes a 0600 .env that doctor and token read from the working directory', async () => {
+  it('dev-iam writes a 0600 .env that doctor reads with --env-file', async () => {
     const dir = mkdtempSync(join(work, 'dev-'));
     const handle = await startDevIam({ vendor: 'okta' }, captureIo({}, dir));
     try {
@@ -165,7 +165,7 @@ describe('dual-auth token and dev-iam', () => {
       expect(env.API_URL).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/finance\/report$/);
       // An empty process environment: everything comes from .env, including the CA file.
       const io = captureIo({}, dir);
-      expect(await runCli(['doctor', '--request-token'], io)).toBe(0);
+      expect(await runCli(['doctor', '--env-file', '.env', '--request-token'], io)).toBe(0);
       expect(io.all()).toContain('"cid": "finance-agent"');
       expect(io.all()).not.toContain(env.AGENT_CLIENT_SECRET as string);
     } finally {
@@ -185,11 +185,12 @@ describe('dual-auth token and dev-iam', () => {
     expect(text).not.toContain(env.AGENT_CLIENT_SECRET as string);
   });
 
-  it('a --dotenv file that does not exist is reported, not ignored', async () => {
-    const io = captureIo({}, work);
-    writeFileSync(join(work, 'unused.env'), '');
-    expect(await runCli(['doctor', '--dotenv', 'missing.env'], io)).toBe(1);
-    expect(io.all()).toContain('does not exist');
+  it('an --env-file that does not exist is reported, not ignored (also under its 1.0.0 name --dotenv)', async () => {
+    for (const flag of ['--env-file', '--dotenv']) {
+      const io = captureIo({}, work);
+      expect(await runCli(['doctor', flag, 'missing.env'], io)).toBe(1);
+      expect(io.all()).toContain(`The env file ${join(work, 'missing.env')} does not exist`);
+    }
   });
 });
 

@@ -70,7 +70,7 @@ describe('dual-auth doctor', () => {
     const { code, text } = await doctor(env);
     expect(code).toBe(1);
     expect(text).toContain('✗ configuration: The variable AGENT_CLIENT_SECRET is missing or empty');
-    expect(text).toContain('Fix: Set AGENT_CLIENT_SECRET in the environment or in .env');
+    expect(text).toContain('Fix: Set AGENT_CLIENT_SECRET in the environment, or in a .env file read with --env-file');
   });
 
   it('an http:// token URL: explains why HTTPS is required and what to use', async () => {

@@ -395,6 +395,16 @@ describe.each(vendors)('%s error answers', (name, make, texts, other, networkTex
     expect(calls).toBe(3);
   });
 
+  it('retries the token POST on 500/502/504 as the reference (each attempt a new assertion)', async () => {
+    for (const status of [500, 502, 504]) {
+      let calls = 0;
+      const answer = issueToken();
+      server.handle((req, res) => (++calls === 1 ? json(res, status, { error: 'temporarily_unavailable' }) : answer(req, res)));
+      await make().requestToken({ agentId: 'agent', act: ACT, scope: ['x'] });
+      expect([status, calls]).toEqual([status, 2]);
+    }
+  });
+
   it('a refused connection is a network error naming the class only', async () => {
     const adapter = make();
     Object.defineProperty(adapter, 'tokenUrl', { value: 'https://127.0.0.1:1/token' });

@@ -62,6 +62,45 @@ describe.each([
     expect((await client().callApi({ apiUrl: server.url('/x'), tokenResponse: plain })).status).toBe(404);
   });
 
+  describe('retry policy (RFC 9110 idempotent methods)', () => {
+    /** The server answers `first` once, then 200; returns how many requests it saw. */
+    async function seen(first: number, call: (api: InstanceType<typeof ApiCall>) => Promise<Response>, headers: Record<string, string> = {}, api = client()): Promise<{ status: number; requests: number }> {
+      let calls = 0;
+      server.handle((_, res) => (++calls === 1 ? json(res, first, { error: 'first' }, headers) : json(res, 200, { ok: true })));
+      const response = await call(api);
+      return { status: response.status, requests: calls };
+    }
+    const post = (extra: Record<string, unknown> = {}) => (api: InstanceType<typeof ApiCall>) =>
+      api.callApi({ method: 'POST', apiUrl: server.url('/payments'), tokenResponse: plain, jsonData: { amount: 10 }, ...extra });
+
+    it('a POST answered 502 is not sent again: the server may have acted (a payment made twice)', async () => {
+      for (const status of [500, 502, 504]) expect(await seen(status, post())).toEqual({ status, requests: 1 });
+      expect(await seen(502, (api) => api.callApi({ method: 'PATCH', apiUrl: server.url('/x'), tokenResponse: plain, jsonData: {} }))).toEqual({ status: 502, requests: 1 });
+    });
+
+    it('a POST is retried on 429, and on 503 with Retry-After: the server did not act', async () => {
+      expect(await seen(429, post())).toEqual({ status: 200, requests: 2 });
+      expect(await seen(503, post(), { 'retry-after': '0' })).toEqual({ status: 200, requests: 2 });
+      expect(await seen(503, post())).toEqual({ status: 503, requests: 1 });
+    });
+
+    it('a POST with an Idempotency-Key header is retried as an idempotent request', async () => {
+      expect(await seen(502, post({ headers: { 'Idempotency-Key': 'pay-123' } }))).toEqual({ status: 200, requests: 2 });
+    });
+
+    it("retryPolicy: 'reference' retries POST on 500/502/503/504 as the Python package", async () => {
+      const reference = new ApiCall({ ca: server.caCert, backoffMs: 1, retryPolicy: 'reference' });
+      expect(await seen(502, post(), {}, reference)).toEqual({ status: 200, requests: 2 });
+      expect(await seen(502, (api) => api.callApi({ method: 'PATCH', apiUrl: server.url('/x'), tokenResponse: plain, jsonData: {} }), {}, reference)).toEqual({ status: 502, requests: 1 });
+    });
+
+    it('GET, HEAD, OPTIONS, PUT and DELETE are retried on 502', async () => {
+      for (const method of ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']) {
+        expect([method, await seen(502, (api) => api.callApi({ method, apiUrl: server.url('/x'), tokenResponse: plain }))]).toEqual([method, { status: 200, requests: 2 }]);
+      }
+    });
+  });
+
   it('handles 204 without a body', async () => {
     server.handle((_, res) => {
       res.writeHead(204);

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpClient, HttpError, createFetch, parseRetryAfter } from '../../src/http/index.js';
+import { HttpClient, HttpError, RETRY_POLICIES, createFetch, parseRetryAfter } from '../../src/http/index.js';
 import { KeycloakAdapter } from '../../src/index.js';
 import { createDevCertificates } from '../../src/local-iam/certificates.js';
 import { auditLogger, rejection, thrown } from '../helpers/log-audit.js';
@@ -44,7 +44,7 @@ describe('HttpClient', () => {
     server.requests.length = 0;
     server.handle((_, res) => json(res, 503, { error: 'busy' }));
     const logger = auditLogger();
-    const answer = await client({ retries: 2, logger }).request(server.url('/busy'), { method: 'POST', body: 'a=1' });
+    const answer = await client({ retries: 2, logger }).request(server.url('/busy'), { method: 'PUT', body: 'a=1' });
     expect(answer.status).toBe(503);
     expect(answer.attempts).toBe(3);
     expect(server.requests).toHaveLength(3);
@@ -56,7 +56,7 @@ describe('HttpClient', () => {
     let calls = 0;
     server.handle((_, res) => (++calls < 3 ? json(res, 503, {}) : json(res, 200, {})));
     let built = 0;
-    const answer = await client({ retries: 2 }).request(server.url('/fresh'), { method: 'POST', body: async () => `attempt=${++built}` });
+    const answer = await client({ retries: 2 }).request(server.url('/fresh'), { method: 'POST', retryPolicy: 'reference', body: async () => `attempt=${++built}` });
     expect(answer.status).toBe(200);
     expect(server.requests.map((request) => request.body)).toEqual(['attempt=1', 'attempt=2', 'attempt=3']);
   });
@@ -219,6 +219,41 @@ describe('HttpClient', () => {
     expect(error).toBeInstanceOf(HttpError);
     expect(error.code).toBe('ERR_NETWORK');
     expect((error as HttpError).pythonName).toBe('ConnectionError');
+  });
+
+  it('after a connection reset once the request was sent, retries GET and PUT but not POST', async () => {
+    for (const [method, retried] of [['GET', true], ['PUT', true], ['DELETE', true], ['POST', false], ['PATCH', false]] as const) {
+      let calls = 0;
+      server.handle((_, res) => { if (++calls === 1) res.socket?.destroy(); else json(res, 200, { ok: true }); });
+      const attempt = client().request(server.url('/reset'), { method, body: 'x=1' });
+      if (retried) {
+        expect([method, (await attempt).status, calls]).toEqual([method, 200, 2]);
+      } else {
+        const error = await rejection(attempt);
+        expect([method, error.code, calls]).toEqual([method, 'ERR_NETWORK', 1]);
+      }
+    }
+    // With an Idempotency-Key, a POST counts as idempotent.
+    let calls = 0;
+    server.handle((_, res) => { if (++calls === 1) res.socket?.destroy(); else json(res, 200, { ok: true }); });
+    expect((await client().request(server.url('/reset'), { method: 'POST', body: 'x=1', headers: { 'idempotency-key': 'k1' } })).status).toBe(200);
+    expect(calls).toBe(2);
+  });
+
+  it('retry policies are data; a request can choose another', async () => {
+    expect(RETRY_POLICIES.idempotent.idempotentMethods).toEqual(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+    expect(RETRY_POLICIES.reference.idempotentMethods).toEqual(['GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS']);
+    let calls = 0;
+    server.handle((_, res) => (++calls === 1 ? json(res, 502, {}) : json(res, 200, {})));
+    expect((await client().request(server.url('/p'), { method: 'POST', retryPolicy: 'reference' })).status).toBe(200);
+    expect(calls).toBe(2);
+    calls = 0;
+    expect((await client({ retryPolicy: 'reference' }).request(server.url('/p'), { method: 'POST' })).status).toBe(200);
+    expect(calls).toBe(2);
+    calls = 0;
+    expect((await client().request(server.url('/p'), { method: 'POST' })).status).toBe(502);
+    expect(calls).toBe(1);
+    expect(thrown(() => new HttpClient({ retryPolicy: 'always' as never })).code).toBe('ERR_CONFIGURATION');
   });
 
   it('refuses a response body over the limit', async () => {

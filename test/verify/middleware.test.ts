@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dualAuth } from '../../src/express.js';
 import { dualAuthPlugin } from '../../src/fastify.js';
 import { computeAth, type VerifyOptions } from '../../src/verify/index.js';
+import { HybridSender } from '../../src/session/hybrid-sender.js';
 import { captureLogger, closeServer, httpsClient, listen, makeSigningKey, now, sign, startJwksServer, type JwksServer, type SigningKey } from './helpers.js';
 
 const AUDIENCE = 'https://api.example.test';
@@ -193,6 +194,29 @@ describe('EntraID through the middleware: X-Act-Assertion', () => {
         expect(missing.headers.get('www-authenticate')).toMatch(/error="invalid_token", error_description="X-Act-Assertion is missing"/);
         const replayed = await client.fetch(`${served.url}/finance/report`, { headers: { authorization: `Bearer ${otherToken}`, 'x-act-assertion': assertion } });
         expect(replayed.status).toBe(401);
+      }
+    } finally {
+      await Promise.all(servers.map((s) => s.close()));
+    }
+  });
+});
+
+describe("the 'assertion' layout through the middleware (any vendor): X-Act-Assertion read", () => {
+  it('express and fastify pass the header to an okta verifier in the assertion layout', async () => {
+    const sender = new HybridSender({ privateKey: app.privateKey });
+    const t = now();
+    const token = await sign({ iss: issuer, aud: AUDIENCE, sub: 'finance-agent', cid: 'finance-agent', scp: ['finance.read'], iat: t, exp: t + 600 }, key);
+    const assertion = await sender.prepareActAssertion({ act: { sub: 'user-9' }, agentId: 'finance-agent', apiAudience: AUDIENCE });
+    const options = baseOptions({ vendor: 'okta', layout: 'assertion', actAssertionKey: await sender.publicJwks() });
+    const servers = [await serveExpress(options), await serveFastify(options)];
+    try {
+      for (const served of servers) {
+        const ok = await client.fetch(`${served.url}/finance/report`, { headers: { authorization: `Bearer ${token}`, 'x-act-assertion': assertion } });
+        expect(ok.status).toBe(200);
+        expect(await ok.json()).toEqual({ agent: 'finance-agent', human: 'user-9' });
+        const missing = await client.fetch(`${served.url}/finance/report`, { headers: { authorization: `Bearer ${token}` } });
+        expect(missing.status).toBe(401);
+        expect(missing.headers.get('www-authenticate')).toMatch(/error_description="X-Act-Assertion is missing"/);
       }
     } finally {
       await Promise.all(servers.map((s) => s.close()));

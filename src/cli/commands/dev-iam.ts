@@ -4,10 +4,12 @@
  * pair, the CA file, API_URL), then runs until Ctrl-C. The .env holds the
  * agent's client secret; it is written mode 0600 and the secret is never printed.
  */
-import { resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 
 import { createDevCertificates } from '../../local-iam/certificates.js';
 import { demoApiOptionsFor, startDemoApi, startLocalIam, writePrivateKeyFile, type LocalIamVendor } from '../../local-iam/index.js';
+import { LOCAL_IAM_PEERS, requirePeers } from '../../local-iam/optional.js';
+import { cliCommand } from '../invocation.js';
 import { Printer, type CliIo } from '../io.js';
 
 export interface DevIamOptions {
@@ -27,6 +29,7 @@ export interface DevIamHandle {
 /** Starts everything and writes the .env; the caller decides how long it runs. */
 export async function startDevIam(options: DevIamOptions, io: CliIo): Promise<DevIamHandle> {
   const vendor = options.vendor ?? 'keycloak';
+  await requirePeers(LOCAL_IAM_PEERS, 'dual-auth dev-iam');
   const certificates = await createDevCertificates();
   const iam = await startLocalIam({ vendor, certificates, ...(options.port !== undefined ? { port: options.port } : {}) });
   let api;
@@ -69,7 +72,7 @@ export async function devIamCommand(options: DevIamOptions, io: CliIo): Promise<
   out.line(`  CA          ${handle.env.NODE_EXTRA_CA_CERTS}`);
   out.line(`  env file    ${handle.envFile} (mode 0600)`);
   out.line('');
-  out.line('Try: npx dual-auth doctor --request-token   |   stop with Ctrl-C');
+  out.line(`Try: ${cliCommand(io, `doctor --env-file ${envFileArgument(io.cwd, handle.envFile)} --request-token`)}   |   stop with Ctrl-C`);
   out.result({
     ok: true,
     vendor,
@@ -83,6 +86,13 @@ export async function devIamCommand(options: DevIamOptions, io: CliIo): Promise<
   await handle.stop();
   out.line('Stopped.');
   return 0;
+}
+
+/** The env file as the user would type it from the working folder. */
+function envFileArgument(cwd: string, envFile: string): string {
+  const path = relative(cwd, envFile);
+  const typed = path.startsWith('..') || isAbsolute(path) ? envFile : path;
+  return /^[A-Za-z0-9_./:@+-]+$/.test(typed) ? typed : JSON.stringify(typed);
 }
 
 /** dotenv-style double-quoted value when needed. */

@@ -10,6 +10,7 @@ import { createAdapter, getConfig, InSessionTokenRequest, type DualAuthConfig } 
 import { HttpClient } from '../../index.js';
 import { explainConfigError, explainNetworkError, explainTokenError, tokenUrlVariable, type Explanation } from '../explain.js';
 import { loadCa, loadEnvironment, type EnvOptions } from '../context.js';
+import { cliInvocation } from '../invocation.js';
 import { Printer, type CliIo } from '../io.js';
 
 export interface DoctorOptions extends EnvOptions {
@@ -51,13 +52,14 @@ export async function doctorCommand(options: DoctorOptions, io: CliIo): Promise<
   };
 
   out.line('dual-auth doctor');
+  const cli = cliInvocation(io);
   let env: Record<string, string | undefined>;
   let ca: string | undefined;
   try {
-    env = loadEnvironment(options, io);
+    env = await loadEnvironment(options, io, out);
     ca = loadCa(options.ca, env, io);
   } catch (error) {
-    fail('environment', { problem: 'environment', message: (error as Error).message, fix: 'Give an existing file with --dotenv / --ca, or leave them out.' });
+    fail('environment', { problem: 'environment', message: (error as Error).message, fix: 'Give an existing file with --env-file / --ca, or leave them out.' });
     return finish();
   }
   const vendorGuess = (options.vendor ?? env.DUAL_AUTH_VENDOR ?? 'keycloak').toLowerCase().trim();
@@ -69,7 +71,7 @@ export async function doctorCommand(options: DoctorOptions, io: CliIo): Promise<
     out.protect(config.clientSecret);
     report({ name: 'configuration', ok: true, detail: `vendor ${config.vendor}, client ${config.clientId}, token URL ${config.tokenUrl}` });
   } catch (error) {
-    fail('configuration', explainConfigError(error, vendorGuess));
+    fail('configuration', explainConfigError(error, vendorGuess, cli));
     return finish();
   }
 
@@ -81,7 +83,7 @@ export async function doctorCommand(options: DoctorOptions, io: CliIo): Promise<
     const answer = await http.request(url, { method: 'GET', retry: false });
     report({ name: 'token URL reachable', ok: true, detail: `${url.host} answered over HTTPS (HTTP ${answer.status} to a GET)` });
   } catch (error) {
-    fail('token URL reachable', explainNetworkError(error, url));
+    fail('token URL reachable', explainNetworkError(error, url, cli));
     return finish();
   }
 
@@ -102,7 +104,7 @@ export async function doctorCommand(options: DoctorOptions, io: CliIo): Promise<
         out.line(indent(JSON.stringify(actAssertionClaims, null, 2), 4));
       }
     } catch (error) {
-      fail('token request', explainTokenError(error, config.vendor));
+      fail('token request', explainTokenError(error, config.vendor, cli));
     }
   } else {
     out.line(`  (add --request-token to ask ${tokenUrlVariable(config.vendor)} for a token)`);

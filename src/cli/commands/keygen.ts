@@ -1,10 +1,10 @@
 /**
  * `dual-auth keygen`: the application's RSA-2048 key pair that signs
  * out-of-session act JWTs (and Entra act assertions). The private key is
- * written with mode 0600; existing files are never overwritten without --force.
+ * written with mode 0600, and created folders 0700; existing files are never
+ * overwritten without --force, and a key is never written through a symlink.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { lstat, mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
 import { generateRsaPemKeyPair, writePrivateKeyFile } from '../../local-iam/keys.js';
@@ -25,15 +25,25 @@ export async function keygenCommand(options: KeygenOptions, io: CliIo): Promise<
   const dir = resolve(io.cwd, options.out ?? '.');
   const privateKeyPath = resolve(dir, PRIVATE_KEY_FILE);
   const publicKeyPath = resolve(dir, PUBLIC_KEY_FILE);
-  if (!options.force && (existsSync(privateKeyPath) || existsSync(publicKeyPath))) {
-    out.error(`keygen: ${existsSync(privateKeyPath) ? privateKeyPath : publicKeyPath} already exists.`);
-    out.error('  Fix: choose another folder with --out, or replace the pair with --force.');
-    return 1;
+  // Checked with lstat: existsSync follows symlinks and calls a dangling one "missing".
+  for (const path of [privateKeyPath, publicKeyPath]) {
+    const found = await lstat(path).catch(() => undefined);
+    if (found?.isSymbolicLink()) {
+      out.error(`keygen: ${path} is a symbolic link; a key is never written through one.`);
+      out.error('  Fix: remove the link, or choose another folder with --out.');
+      return 1;
+    }
+    if (found && !options.force) {
+      out.error(`keygen: ${path} already exists.`);
+      out.error('  Fix: choose another folder with --out, or replace the pair with --force.');
+      return 1;
+    }
   }
   const pair = await generateRsaPemKeyPair();
-  await mkdir(dir, { recursive: true });
+  // Folders made here are the owner's only, like the private key in them.
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   await writePrivateKeyFile(privateKeyPath, pair.privateKeyPem, { overwrite: Boolean(options.force) });
-  await writeFile(publicKeyPath, pair.publicKeyPem, { mode: 0o644 });
+  await writePrivateKeyFile(publicKeyPath, pair.publicKeyPem, { overwrite: Boolean(options.force), mode: 0o644 });
   out.line('RSA-2048 key pair written:');
   out.line(`  private key  ${privateKeyPath}  (mode 0600: keep it secret)`);
   out.line(`  public key   ${publicKeyPath}`);

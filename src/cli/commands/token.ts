@@ -8,6 +8,7 @@ import { decodeJwt } from 'jose';
 import { createAdapter, getConfig, HybridSender, InSessionTokenRequest, UserSession, type DualAuthConfig } from '../../index.js';
 import { explainConfigError, explainTokenError } from '../explain.js';
 import { loadCa, loadEnvironment, type EnvOptions } from '../context.js';
+import { cliInvocation } from '../invocation.js';
 import { Printer, type CliIo } from '../io.js';
 
 export interface TokenOptions extends EnvOptions {
@@ -23,15 +24,16 @@ export interface TokenOptions extends EnvOptions {
 
 export async function tokenCommand(options: TokenOptions, io: CliIo): Promise<number> {
   const out = new Printer(io, options.json === true);
+  const cli = cliInvocation(io);
   let config: DualAuthConfig;
   let ca: string | undefined;
   try {
-    const env = loadEnvironment(options, io);
+    const env = await loadEnvironment(options, io, out);
     ca = loadCa(options.ca, env, io);
     config = await getConfig({ env, ...(options.vendor ? { vendor: options.vendor } : {}) });
     out.protect(config.clientSecret);
   } catch (error) {
-    const why = explainConfigError(error, options.vendor ?? 'keycloak');
+    const why = explainConfigError(error, options.vendor ?? 'keycloak', cli);
     out.error(`✗ ${why.message}\n  Fix: ${why.fix}`);
     out.result({ ok: false, problem: why.problem, message: why.message, fix: why.fix });
     return 1;
@@ -54,7 +56,7 @@ export async function tokenCommand(options: TokenOptions, io: CliIo): Promise<nu
     out.result({ ok: true, vendor: config.vendor, tokenType: token.tokenType, expiresIn: token.expiresIn, scope: token.scope, claims, ...(actAssertionClaims ? { actAssertionClaims } : {}) });
     return 0;
   } catch (error) {
-    const why = explainTokenError(error, config.vendor);
+    const why = explainTokenError(error, config.vendor, cli);
     out.error(`✗ ${why.message}\n  Fix: ${why.fix}`);
     out.result({ ok: false, problem: why.problem, message: why.message, fix: why.fix });
     return 1;

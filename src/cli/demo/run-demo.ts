@@ -11,6 +11,7 @@ import type { Delegation } from '../../domain/delegation.js';
 import { DualAuthError } from '../../errors.js';
 import { createDevCertificates } from '../../local-iam/certificates.js';
 import { demoApiOptionsFor, startDemoApi, startLocalIam, type DemoApi, type LocalIam, type LocalIamVendor } from '../../local-iam/index.js';
+import { LOCAL_IAM_PEERS, requirePeers } from '../../local-iam/optional.js';
 import { Printer, type CliIo } from '../io.js';
 import type { DemoContext, DemoFlow } from './context.js';
 import { runReferenceFlows } from './reference-flows.js';
@@ -77,6 +78,7 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<DemoResu
     out.line(RULE);
 
     section('setup', 'SET-UP');
+    await requirePeers(LOCAL_IAM_PEERS, 'dual-auth demo');
     const certificates = await createDevCertificates();
     iam = await startLocalIam({ vendor, certificates });
     out.protect(iam.agent.clientSecret);
