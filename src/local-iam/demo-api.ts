@@ -138,14 +138,14 @@ export async function startDemoApi(options: DemoApiOptions): Promise<DemoApi> {
   app.get('/finance/report', guarded((req, { agent, human, layout }) => ({
     report: { quarter: typeof req.query.quarter === 'string' ? req.query.quarter : 'Q4', revenue: 1_250_000, currency: 'EUR' },
     agent: agent.id,
-    human: human.id,
+    human: personId(human),
     layout,
   })));
   app.post('/finance/transactions', guarded((req, { agent, human }) => ({
     accepted: true,
     amount: typeof (req.body as { amount?: unknown } | undefined)?.amount === 'number' ? (req.body as { amount: number }).amount : null,
     agent: agent.id,
-    human: human.id,
+    human: personId(human),
   })));
   app.use((_req: unknown, res: ResLike) => res.status(404).json({ error: 'not_found' }));
   // Malformed bodies and the like: a short JSON answer, never Express's HTML page with a stack trace.
@@ -176,6 +176,14 @@ export async function startDemoApi(options: DemoApiOptions): Promise<DemoApi> {
       return closed;
     },
   };
+}
+
+/**
+ * The person's id to answer with: Entra ID's `oid` when the token names one (a delegated
+ * token's `sub` is pairwise, different for every application), else the verifier's `human.id`.
+ */
+function personId(human: DualSubjectIdentity['human']): string {
+  return human.oid ?? human.id;
 }
 
 function header(req: ReqLike, name: string): string | undefined {
