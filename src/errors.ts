@@ -32,6 +32,7 @@ export type DualAuthErrorCode =
   | 'ERR_ACT_ISSUER'
   // shared stores (dual-auth/redis)
   | 'ERR_REPLAY_STORE_UNAVAILABLE'
+  | 'ERR_TOKEN_STORE_UNAVAILABLE'
   | 'ERR_INVALID_ENCRYPTION_KEY'
   // resource-server verification
   | 'ERR_TOKEN_MISSING'

@@ -10,6 +10,7 @@ import { VERSION } from '../version.js';
 import { doctorCommand } from './commands/doctor.js';
 import { devIamCommand } from './commands/dev-iam.js';
 import { keygenCommand } from './commands/keygen.js';
+import { APP_SIGNING_ALGORITHMS, type AppSigningAlgorithm } from '../jwt/keys.js';
 import { tokenCommand } from './commands/token.js';
 import { DEMO_DELEGATIONS, runDemo, type DemoDelegation } from './demo/run-demo.js';
 import { processIo, redact, type CliIo } from './io.js';
@@ -84,11 +85,12 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
 
   program
     .command('keygen')
-    .description('write an RSA-2048 key pair for the application (private key mode 0600)')
+    .description("write the application's key pair that signs act JWTs and act assertions (private key mode 0600)")
     .option('--out <dir>', 'folder for app-private-key.pem and app-public-key.pem', '.')
+    .addOption(new Option('--alg <alg>', 'signing algorithm: RSA-2048, EC P-256 or Ed25519 key').choices([...APP_SIGNING_ALGORITHMS]).default('RS256'))
     .option('--force', 'replace existing files')
     .option('--json', 'print one JSON document')
-    .action(async (opts: { out: string; force?: boolean; json?: boolean }) => {
+    .action(async (opts: { out: string; alg: AppSigningAlgorithm; force?: boolean; json?: boolean }) => {
       setExitCode(await keygenCommand(opts, io));
     });
 

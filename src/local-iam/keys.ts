@@ -8,6 +8,7 @@ import { constants } from 'node:fs';
 import { lstat, open, rename, rm } from 'node:fs/promises';
 import { DualAuthError } from '../errors.js';
 import { exportJWK, exportPKCS8, exportSPKI, generateKeyPair } from 'jose';
+import type { AppSigningAlgorithm } from '../jwt/keys.js';
 
 export interface PemKeyPair {
   privateKeyPem: string;
@@ -16,7 +17,12 @@ export interface PemKeyPair {
 
 /** An RSA-2048 key pair as PEM (PKCS#8 private, SPKI public). */
 export async function generateRsaPemKeyPair(): Promise<PemKeyPair> {
-  const { privateKey, publicKey } = await generateKeyPair('RS256', { modulusLength: 2048, extractable: true });
+  return generateAppPemKeyPair('RS256');
+}
+
+/** An application key pair for `alg` as PEM (PKCS#8 private, SPKI public): RSA-2048, EC P-256 or Ed25519. */
+export async function generateAppPemKeyPair(alg: AppSigningAlgorithm): Promise<PemKeyPair> {
+  const { privateKey, publicKey } = await generateKeyPair(alg, alg === 'RS256' ? { modulusLength: 2048, extractable: true } : { extractable: true });
   return { privateKeyPem: await exportPKCS8(privateKey), publicKeyPem: await exportSPKI(publicKey) };
 }
 

@@ -81,6 +81,7 @@ export class RedisConnection {
   private readonly ca: CaOption | undefined;
   private readonly timeoutMs: number;
   private readonly logger: Logger;
+  private driver: Promise<NodeRedis> | undefined;
   private owned: { client: OwnedClient; ready: Promise<OwnedClient> } | undefined;
   private lastFailure: unknown;
   private lastClientError: unknown;
@@ -107,9 +108,12 @@ export class RedisConnection {
   async run<T>(command: (client: RedisCommandClient) => Promise<T>): Promise<T> {
     if (this.closed) throw new RedisUnavailableError('closed');
     if (Date.now() < this.coolOffUntil) throw new RedisUnavailableError(describeRedisError(this.lastFailure));
+    // Loading node-redis is local work, not Redis's: outside the deadline. A missing package throws ERR_DEPENDENCY_MISSING.
+    const redis = this.given ? undefined : await (this.driver ??= importOptional<NodeRedis>('redis', this.feature, ['redis']));
+    if (this.closed) throw new RedisUnavailableError('closed');
     let client: RedisCommandClient | undefined;
     const work = (async () => {
-      client = this.given ?? (await this.connect());
+      client = this.given ?? (await this.connect(redis as NodeRedis));
       return command(client);
     })();
     let timer: NodeJS.Timeout | undefined;
@@ -131,6 +135,11 @@ export class RedisConnection {
     }
   }
 
+  /** Connects now rather than at the first command (e.g. at start-up); throws RedisUnavailableError when Redis cannot be reached in time. */
+  async warmUp(): Promise<void> {
+    await this.run(async () => undefined);
+  }
+
   /** Closes the client made from `url` (a given client is left to its owner). */
   async close(): Promise<void> {
     this.closed = true;
@@ -139,18 +148,15 @@ export class RedisConnection {
     if (owned) await closeClient(owned.client, this.timeoutMs);
   }
 
-  private async connect(): Promise<OwnedClient> {
+  /** The client made from `url` (made now if there is none, or none since a reset), once connected. */
+  private connect(redis: NodeRedis): Promise<OwnedClient> {
     if (!this.owned) {
-      const redis = await importOptional<NodeRedis>('redis', this.feature, ['redis']);
-      if (this.closed) throw new RedisUnavailableError('closed');
-      if (!this.owned) {
-        const client = this.create(redis);
-        client.on('error', (error: unknown) => this.onClientError(error));
-        client.on('ready', () => this.markHealthy());
-        const ready = client.connect().then(() => client);
-        ready.catch(() => {}); // reported through run(); rejects only once the client is destroyed
-        this.owned = { client, ready };
-      }
+      const client = this.create(redis);
+      client.on('error', (error: unknown) => this.onClientError(error));
+      client.on('ready', () => this.markHealthy());
+      const ready = client.connect().then(() => client);
+      ready.catch(() => {}); // reported through run(); rejects only once the client is destroyed
+      this.owned = { client, ready };
     }
     return this.owned.ready;
   }

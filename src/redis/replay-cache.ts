@@ -46,14 +46,26 @@ export class RedisReplayCache implements ReplayCache {
     if (!Number.isFinite(expiresAt)) throw new DualAuthError('expiresAt must be a number (epoch seconds)', 'ERR_INVALID_ARGUMENT');
     const key = taggedKey(this.keyPrefix, createHash('sha256').update(jti).digest('base64url'));
     const ttlMs = Math.max(0, Math.ceil(expiresAt * 1000 - Date.now())) + CLOCK_MARGIN_MS;
-    let reply: unknown;
-    try {
-      reply = await this.connection.run((client) => client.set(key, '1', { condition: 'NX', expiration: { type: 'PX', value: ttlMs } }));
-    } catch (error) {
-      const reason = error instanceof RedisUnavailableError ? error.reason : 'failed';
-      throw new DualAuthError(`Redis replay store unavailable (${reason}): the JWT is refused`, 'ERR_REPLAY_STORE_UNAVAILABLE', { cause: error });
-    }
+    const reply = await this.unavailableAsError(this.connection.run((client) => client.set(key, '1', { condition: 'NX', expiration: { type: 'PX', value: ttlMs } })));
     return reply === 'OK';
+  }
+
+  /**
+   * Connects now rather than at the first check, e.g. at start-up, so that the
+   * first request does not pay for the connection.
+   * @throws DualAuthError ERR_REPLAY_STORE_UNAVAILABLE when Redis cannot be reached in time.
+   */
+  async connect(): Promise<void> {
+    await this.unavailableAsError(this.connection.warmUp());
+  }
+
+  private async unavailableAsError<T>(pending: Promise<T>): Promise<T> {
+    try {
+      return await pending;
+    } catch (error) {
+      if (!(error instanceof RedisUnavailableError)) throw error;
+      throw new DualAuthError(`Redis replay store unavailable (${error.reason}): the JWT is refused`, 'ERR_REPLAY_STORE_UNAVAILABLE', { cause: error });
+    }
   }
 
   /** Closes the connection made from `url` (a given client is left open). */

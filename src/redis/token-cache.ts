@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TokenResponse } from '../domain/token-response.js';
+import { DualAuthError } from '../errors.js';
 import { toLogger, type Logger } from '../logging.js';
 import { NON_NEGATIVE, POSITIVE, numberOption } from '../options.js';
 import { DEFAULT_TOKEN_CACHE_SKEW_SECONDS, tokenLifetimeMs } from '../session/token-cache.js';
@@ -89,6 +90,20 @@ export class RedisTokenCache implements TokenStore {
       this.inFlight.set(redisKey, pending);
     }
     return pending;
+  }
+
+  /**
+   * Connects now rather than at the first token request, e.g. at start-up. The
+   * cache works without it (and without Redis: straight to the IAM).
+   * @throws DualAuthError ERR_TOKEN_STORE_UNAVAILABLE when Redis cannot be reached in time.
+   */
+  async connect(): Promise<void> {
+    try {
+      await this.connection.warmUp();
+    } catch (error) {
+      if (!(error instanceof RedisUnavailableError)) throw error;
+      throw new DualAuthError(`Redis token cache unavailable (${error.reason})`, 'ERR_TOKEN_STORE_UNAVAILABLE', { cause: error });
+    }
   }
 
   /** Closes the connection made from `url` (a given client is left open). */

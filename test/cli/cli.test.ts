@@ -5,6 +5,7 @@
  * through its entry point, to prove it exits by itself with the right code.
  */
 import { spawn } from 'node:child_process';
+import { createPublicKey } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,8 @@ import { runDemo } from '../../src/cli/demo/run-demo.js';
 import { startDevIam } from '../../src/cli/commands/dev-iam.js';
 import { runCli } from '../../src/cli/program.js';
 import { startLocalIam, type LocalIam, type LocalIamVendor } from '../../src/local-iam/index.js';
+import { HybridSender } from '../../src/session/hybrid-sender.js';
+import { OutOfSessionTokenRequest } from '../../src/session/out-of-session.js';
 import { captureIo } from './capture.js';
 
 const JWT = /eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\./;
@@ -126,6 +129,31 @@ describe('dual-auth keygen', () => {
     expect(again.all()).toContain('already exists');
     expect(readFileSync(privatePath, 'utf8')).toContain('PRIVATE KEY');
     expect(await runCli(['keygen', '--out', dir, '--force', '--json'], captureIo({}, work))).toBe(0);
+  });
+
+  it.each([
+    ['ES256', 'ec'],
+    ['EdDSA', 'ed25519'],
+  ] as const)('--alg %s writes a key pair HybridSender signs with and the verifier accepts', async (alg, type) => {
+    const dir = join(work, `keys-${alg}`);
+    const io = captureIo({}, work);
+    expect(await runCli(['keygen', '--out', dir, '--alg', alg, '--json'], io)).toBe(0);
+    expect(JSON.parse(io.stdoutText())).toMatchObject({ ok: true, algorithm: alg });
+    const privatePath = join(dir, 'app-private-key.pem');
+    const publicPem = readFileSync(join(dir, 'app-public-key.pem'), 'utf8');
+    expect(statSync(privatePath).mode & 0o777).toBe(0o600);
+    expect(createPublicKey(publicPem).asymmetricKeyType).toBe(type);
+    const sender = new HybridSender({ privateKeyPem: privatePath, algorithm: alg });
+    const assertion = await sender.prepareActAssertion({ act: { sub: 'u1' }, agentId: 'finance-agent', apiAudience: 'https://api.example.test' });
+    const agent = new OutOfSessionTokenRequest({ adapter: { requestToken: async () => undefined } as never, appPublicKey: publicPem, algorithms: [alg] });
+    expect(await agent.receiveAndVerifyActJwt({ actJwt: await sender.prepareOutOfSessionAct({ act: { sub: 'u1' }, agentEndpoint: 'https://agent.example.test' }), expectedAudience: 'https://agent.example.test' })).toEqual({ sub: 'u1' });
+    expect(assertion.split('.')).toHaveLength(3);
+  });
+
+  it('--alg refuses anything else', async () => {
+    const io = captureIo({}, work);
+    expect(await runCli(['keygen', '--out', join(work, 'keys-hs'), '--alg', 'HS256'], io)).not.toBe(0);
+    expect(io.all()).toContain('Allowed choices are RS256, ES256, EdDSA');
   });
 });
 

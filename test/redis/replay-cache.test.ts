@@ -144,6 +144,11 @@ describe('RedisReplayCache fails closed, in bounded time', () => {
     expect((await rejection(replay.checkAndStore(jti(), nowSeconds() + 30))).code).toBe('ERR_REPLAY_STORE_UNAVAILABLE');
   });
 
+  it('connect() at start-up: resolves against a live Redis, throws ERR_REPLAY_STORE_UNAVAILABLE otherwise', async () => {
+    await cache({ url: servers().standalone }).connect();
+    expect((await rejection(cache({ url: 'redis://127.0.0.1:1', commandTimeoutMs: 300 }).connect())).code).toBe('ERR_REPLAY_STORE_UNAVAILABLE');
+  });
+
   it('nothing listening: refused within the command timeout', async () => {
     const replay = cache({ url: 'redis://127.0.0.1:1', commandTimeoutMs: 500 });
     const started = Date.now();

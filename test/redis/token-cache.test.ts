@@ -178,6 +178,13 @@ describe('RedisTokenCache when Redis is down: straight to the IAM', () => {
   });
 });
 
+describe('RedisTokenCache.connect() at start-up', () => {
+  it('resolves against a live Redis, throws ERR_TOKEN_STORE_UNAVAILABLE otherwise', async () => {
+    await tokenCache({ url: servers().standalone }).connect();
+    expect((await rejection(tokenCache({ url: 'redis://127.0.0.1:1', commandTimeoutMs: 300 }).connect())).code).toBe('ERR_TOKEN_STORE_UNAVAILABLE');
+  });
+});
+
 describe('RedisTokenCache with a client of your own, and over TLS with an ACL user', () => {
   it('a given node-redis client', async () => {
     const client = createClient({ url: servers().standalone });
