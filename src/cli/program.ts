@@ -12,7 +12,7 @@ import { devIamCommand } from './commands/dev-iam.js';
 import { keygenCommand } from './commands/keygen.js';
 import { APP_SIGNING_ALGORITHMS, type AppSigningAlgorithm } from '../jwt/keys.js';
 import { tokenCommand } from './commands/token.js';
-import { runDemo } from './demo/run-demo.js';
+import { DEMO_DELEGATIONS, runDemo, type DemoDelegation } from './demo/run-demo.js';
 import { processIo, redact, type CliIo } from './io.js';
 
 // `--env-file <path>` names the .env file doctor and token read; `--dotenv <path>`, its name in
@@ -60,9 +60,14 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .command('demo')
     .description('run the whole flow locally: local IAM, demo API, in-session and out-of-session agents')
     .addOption(vendorOption().default('keycloak'))
+    .addOption(
+      new Option('--delegation <delegation>', "who vouches for the person: the agent ('act', the reference) or the IAM from the person's own token ('token-exchange')")
+        .choices([...DEMO_DELEGATIONS])
+        .default('act'),
+    )
     .option('--json', 'print one JSON document')
-    .action(async (opts: { vendor: LocalIamVendor; json?: boolean }) => {
-      const result = await runDemo({ vendor: opts.vendor, json: opts.json === true }, io);
+    .action(async (opts: { vendor: LocalIamVendor; delegation: DemoDelegation; json?: boolean }) => {
+      const result = await runDemo({ vendor: opts.vendor, delegation: opts.delegation, json: opts.json === true }, io);
       setExitCode(result.ok ? 0 : 1);
     });
 

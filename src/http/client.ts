@@ -176,11 +176,11 @@ export class HttpClient {
         failure = toHttpError(error);
         if (attempt >= maxAttempts || !mayRetry(policy, method, init.headers, { failure: failure.kind })) throw failure;
       }
-      if (response) {
-        const retryAfter = response.headers['retry-after'];
-        if (attempt >= maxAttempts || !mayRetry(policy, method, init.headers, { status: response.status, retryAfter: retryAfter !== undefined })) return response;
+      const retryAfter = response?.headers['retry-after'];
+      if (response && (attempt >= maxAttempts || !mayRetry(policy, method, init.headers, { status: response.status, retryAfter: retryAfter !== undefined }))) {
+        return response;
       }
-      const delay = response ? this.retryDelay(attempt, response.headers['retry-after']) : this.backoff(attempt);
+      const delay = response ? this.retryDelay(attempt, retryAfter) : this.backoff(attempt);
       // No wait, and no attempt after it, may end past the deadline: stop with what we have.
       if (delay === undefined || performance.now() + delay >= deadline) {
         if (response) return response;
@@ -218,6 +218,7 @@ export class HttpClient {
     const caller = init.signal;
     const forwardAbort = (): void => controller.abort();
     caller?.addEventListener('abort', forwardAbort, { once: true });
+    if (caller?.aborted) controller.abort(); // aborted while the body was being built
     const exchange = async (): Promise<HttpResponse> => {
       const answer = await undiciRequest(target, {
         method: (init.method ?? 'GET') as Dispatcher.HttpMethod,

@@ -1,6 +1,7 @@
 /**
  * The demo API: an Express app over HTTPS that accepts a request only with a
- * valid dual-subject access token (and, for Entra ID, a valid X-Act-Assertion).
+ * valid dual-subject access token (and, for Entra ID, a valid X-Act-Assertion),
+ * in the reference layout or, for delegation 'token-exchange', the delegated one.
  * All token checks are the library's `verifyDualSubjectToken`; this file only
  * maps its outcome to HTTP and logs the agent id and the human id, nothing else.
  */
@@ -10,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { DualAuthError } from '../errors.js';
 import { toLogger, type LoggerLike } from '../logging.js';
 import { humanIdForLogging } from '../domain/act.js';
+import type { Delegation } from '../domain/delegation.js';
 import { bearerErrorResponse, createDualSubjectVerifier, type DualSubjectIdentity } from '../verify/index.js';
 import { headerValue, bearerToken } from '../verify/bearer.js';
 import type { DevCertificates } from './certificates.js';
@@ -30,6 +32,13 @@ export interface DemoApiOptions {
   actAssertionKey?: string;
   /** Leeway for exp/nbf in seconds (the verifier's default is 30). */
   clockToleranceSeconds?: number;
+  /**
+   * The tokens the API accepts: 'act' (the reference layout, default) or 'token-exchange' (the
+   * delegated layout: the person is `sub`, the agent the client claim, from `agents` only).
+   */
+  delegation?: Delegation;
+  /** The agent client ids the API accepts. Required with delegation 'token-exchange'. */
+  agents?: string[];
   host?: string;
   port?: number;
   logger?: LoggerLike;
@@ -37,8 +46,9 @@ export interface DemoApiOptions {
 
 /** The demo API options that trust a running local IAM (same CA, its issuer, audience, JWKS and app key). */
 export function demoApiOptionsFor(
-  iam: Pick<LocalIam, 'vendor' | 'issuer' | 'apiAudience' | 'jwksUri' | 'app'>,
+  iam: Pick<LocalIam, 'vendor' | 'issuer' | 'apiAudience' | 'jwksUri' | 'app' | 'agent'>,
   certificates: DevCertificates,
+  delegation: Delegation = 'act',
 ): DemoApiOptions {
   return {
     vendor: iam.vendor,
@@ -47,6 +57,8 @@ export function demoApiOptionsFor(
     jwksUri: iam.jwksUri,
     certificates,
     actAssertionKey: iam.app.publicKeyPem,
+    delegation,
+    agents: [iam.agent.clientId],
   };
 }
 
@@ -58,13 +70,18 @@ export interface DemoApi {
   close(): Promise<void>;
 }
 
-/** What the agent must hold, in each vendor's terms: a role, or the granted scope. */
+/**
+ * What the agent must hold, in each vendor's terms: a role, or the granted scope. A delegated
+ * token carries the person's roles and the delegated scopes, so the delegated layout requires
+ * the scope instead (every vendor names it `finance.read`).
+ */
 const REQUIRED_ROLE: Record<LocalIamVendor, string> = {
   keycloak: AGENT_ROLE,
   auth0: 'finance.read',
   okta: 'finance.read',
   entraid: AGENT_ROLE,
 };
+const DELEGATED_SCOPE = 'finance.read';
 
 interface ReqLike {
   headers: Record<string, string | string[] | undefined>;
@@ -86,15 +103,18 @@ export async function startDemoApi(options: DemoApiOptions): Promise<DemoApi> {
   app.use(express.json({ limit: '16kb' }));
 
   // Built once: holds the JWKS cache for the life of the API.
+  const delegated = (options.delegation ?? 'act') === 'token-exchange';
   const verifier = createDualSubjectVerifier({
     vendor: options.vendor,
     issuer: options.issuer,
     audience: options.audience,
     jwksUri: options.jwksUri,
     ca: options.ca ?? options.certificates.caCert,
-    requiredRoles: [REQUIRED_ROLE[options.vendor]],
+    ...(delegated
+      ? { layout: 'delegated' as const, agents: options.agents, requiredScopes: [DELEGATED_SCOPE] }
+      : { requiredRoles: [REQUIRED_ROLE[options.vendor]] }),
     ...(options.clockToleranceSeconds !== undefined ? { clockToleranceSeconds: options.clockToleranceSeconds } : {}),
-    ...(options.vendor === 'entraid' ? { actAssertionKey: options.actAssertionKey, actAssertionAudience: options.audience } : {}),
+    ...(options.vendor === 'entraid' && !delegated ? { actAssertionKey: options.actAssertionKey, actAssertionAudience: options.audience } : {}),
     logger: options.logger,
   });
 
@@ -115,16 +135,17 @@ export async function startDemoApi(options: DemoApiOptions): Promise<DemoApi> {
       }
     };
 
-  app.get('/finance/report', guarded((req, { agent, human }) => ({
+  app.get('/finance/report', guarded((req, { agent, human, layout }) => ({
     report: { quarter: typeof req.query.quarter === 'string' ? req.query.quarter : 'Q4', revenue: 1_250_000, currency: 'EUR' },
     agent: agent.id,
-    human: human.id,
+    human: personId(human),
+    layout,
   })));
   app.post('/finance/transactions', guarded((req, { agent, human }) => ({
     accepted: true,
     amount: typeof (req.body as { amount?: unknown } | undefined)?.amount === 'number' ? (req.body as { amount: number }).amount : null,
     agent: agent.id,
-    human: human.id,
+    human: personId(human),
   })));
   app.use((_req: unknown, res: ResLike) => res.status(404).json({ error: 'not_found' }));
   // Malformed bodies and the like: a short JSON answer, never Express's HTML page with a stack trace.
@@ -155,6 +176,14 @@ export async function startDemoApi(options: DemoApiOptions): Promise<DemoApi> {
       return closed;
     },
   };
+}
+
+/**
+ * The person's id to answer with: Entra ID's `oid` when the token names one (a delegated
+ * token's `sub` is pairwise, different for every application), else the verifier's `human.id`.
+ */
+function personId(human: DualSubjectIdentity['human']): string {
+  return human.oid ?? human.id;
 }
 
 function header(req: ReqLike, name: string): string | undefined {

@@ -57,7 +57,7 @@ export interface OutOfSessionTokenRequestOptions {
    * `algorithm`). A public key of another type is refused at construction. Default is ['RS256'], as the reference.
    */
   algorithms?: readonly AppSigningAlgorithm[];
-  /** Seconds of clock skew accepted on exp/nbf. Default 0, as the reference. */
+  /** Clock skew accepted on exp, nbf and iat; the replay memory keeps a jti this much longer. Default is 0 (seconds), as the reference. */
   clockToleranceSeconds?: number;
   /**
    * Where seen jtis are kept, each until the end of its JWT's acceptance window
@@ -70,7 +70,7 @@ export interface OutOfSessionTokenRequestOptions {
    * ttl the reference's sender signs without a warning. Raise it if your sender uses more.
    */
   maxLifetimeSeconds?: number;
-  /** Longest act JWT accepted, in characters. Default 16 384. */
+  /** Longest act JWT accepted. Default is 16384 (characters). */
   maxJwtLength?: number;
   logger?: LoggerLike;
   /**

@@ -19,7 +19,7 @@ export interface TokenStore {
 }
 
 /** The adapter fields that tell one IAM client from another. */
-export type TokenCacheAdapterIdentity = Pick<BaseAdapter, 'tokenUrl' | 'clientId' | 'audience'>;
+export type TokenCacheAdapterIdentity = Pick<BaseAdapter, 'tokenUrl' | 'clientId' | 'audience'> & { readonly delegation?: BaseAdapter['delegation'] };
 
 /** Request fields that are credentials: keyed by their SHA-256, never kept in clear (not even in a key). */
 const CREDENTIAL_FIELDS: ReadonlySet<string> = new Set(['subjectToken', 'actorToken', 'actAssertion', 'clientAssertion']);
@@ -28,7 +28,7 @@ const IGNORED_FIELDS: ReadonlySet<string> = new Set(['signal']);
 
 /**
  * The cache key of a token request: the IAM client (adapter class, token URL,
- * client id, audience) and every request field (agent, the whole act, scopes,
+ * client id, audience, delegation mode) and every request field (agent, the whole act, scopes,
  * and any field added later, such as a subject token), so two people, two
  * agents or two audiences never share a token. Credentials are hashed.
  * The result is canonical JSON: equal requests give equal keys.
@@ -41,7 +41,7 @@ export function tokenCacheKey(adapter: TokenCacheAdapterIdentity, params: TokenR
     else if (CREDENTIAL_FIELDS.has(name) && typeof value === 'string') fields[name] = `sha256:${createHash('sha256').update(value).digest('base64url')}`;
     else fields[name] = value;
   }
-  return JSON.stringify(['v1', adapter.constructor.name, adapter.tokenUrl, adapter.clientId, adapter.audience ?? null, canonical(fields)]);
+  return JSON.stringify(['v1', adapter.constructor.name, adapter.tokenUrl, adapter.clientId, adapter.audience ?? null, adapter.delegation ?? null, canonical(fields)]);
 }
 
 /** JSON-ready value with object keys sorted, so equal acts give equal keys. */

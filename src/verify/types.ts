@@ -81,13 +81,13 @@ export interface VerifyOptions {
   ca?: string | Buffer | Array<string | Buffer>;
   /** Allowed JWS algorithms; default: the asymmetric ones. `none` and HS* are refused. */
   algorithms?: string[];
-  /** Leeway for exp / nbf / iat, in seconds; default 30. */
+  /** Leeway for exp, nbf and iat (a finite number >= 0). Default is 30 (seconds). */
   clockToleranceSeconds?: number;
-  /** JWKS fetch timeout in ms; default 5000. */
+  /** Deadline of one JWKS fetch. Default is 5000 (5 seconds). */
   jwksTimeoutMs?: number;
-  /** Minimum time between two JWKS fetches caused by unknown `kid`s, in ms; default 30000. */
+  /** Minimum time between two JWKS fetches caused by unknown `kid`s. Default is 30000 (30 seconds). */
   jwksCooldownMs?: number;
-  /** Maximum age of the cached JWKS before a refetch, in ms; default 600000. */
+  /** Maximum age of the cached JWKS before a refetch. Default is 600000 (10 minutes). */
   jwksCacheMaxAgeMs?: number;
 
   /**
@@ -125,7 +125,7 @@ export interface VerifyOptions {
   actAssertionAudience?: string;
   /** Expected `iss` of the act assertion (the reference sets it to APP_ID); not checked when absent. */
   actAssertionIssuer?: string | string[];
-  /** Maximum assertion lifetime and age, in seconds; default 300 (the reference's exp - iat). */
+  /** Maximum assertion lifetime and age. Default is 300 (seconds), the reference's exp - iat. */
   actAssertionMaxAgeSeconds?: number;
   /**
    * One call per assertion: each assertion's `jti` is recorded here until it expires and a second use

@@ -62,6 +62,33 @@ describe.each<LocalIamVendor>(['keycloak', 'auth0', 'okta', 'entraid'])('demo, %
   });
 });
 
+describe.each<LocalIamVendor>(['keycloak', 'auth0', 'okta', 'entraid'])('demo --delegation token-exchange, %s profile', (vendor) => {
+  it("exchanges the person's own token and the API reads the delegated layout; the agent cannot do more", async () => {
+    const io = captureIo({}, work);
+    const result = await runDemo({ vendor, delegation: 'token-exchange' }, io);
+    expect(result.error).toBeUndefined();
+    expect(result).toMatchObject({ ok: true, vendor, delegation: 'token-exchange' });
+    const titles = result.steps.map((s) => `${s.flow}: ${s.step}`);
+    expect(titles).toEqual([
+      'setup: Local IAM started (oidc-provider)',
+      'setup: Demo API started',
+      'in-session: User signed in to the web app',
+      'in-session: IAM adapter created',
+      'in-session: The IAM exchanged the token',
+      'in-session: API accepted the call',
+      "check: API refused the person's own login token",
+      "check: IAM refused to exchange another app's token",
+      'check: API refused a call without a token',
+    ]);
+    const accepted = result.steps.find((s) => s.step === 'API accepted the call')!;
+    expect(accepted.detail).toBe('HTTP 200: agent finance-agent acting for user_12345 (layout delegated)');
+    const text = io.all();
+    expect(text).toContain('✓ DEMO PASSED');
+    expect(text).not.toMatch(JWT);
+    expect(text).not.toMatch(/alice@corp\.example\.com|Alice Smith/);
+  });
+});
+
 describe('dual-auth demo (command)', () => {
   it('--json prints one document; an unknown vendor is a usage error', async () => {
     const io = captureIo({}, work);
@@ -73,6 +100,13 @@ describe('dual-auth demo (command)', () => {
     const bad = captureIo({}, work);
     expect(await runCli(['demo', '--vendor', 'ping'], bad)).not.toBe(0);
     expect(bad.all()).toContain('Allowed choices are keycloak, auth0, okta, entraid');
+
+    const exchange = captureIo({}, work);
+    expect(await runCli(['demo', '--vendor', 'auth0', '--delegation', 'token-exchange', '--json'], exchange)).toBe(0);
+    expect(JSON.parse(exchange.stdoutText())).toMatchObject({ ok: true, vendor: 'auth0', delegation: 'token-exchange' });
+    const unknown = captureIo({}, work);
+    expect(await runCli(['demo', '--delegation', 'impersonation'], unknown)).not.toBe(0);
+    expect(unknown.all()).toContain('Allowed choices are act, token-exchange');
   });
 });
 

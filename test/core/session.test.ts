@@ -443,6 +443,7 @@ describe('tokenCacheKey: what makes two token requests interchangeable', () => {
       key({ ...base, subjectToken: 'person-a-token-value' }),
       key({ ...base, subjectToken: 'person-b-token-value' }),
       key({ ...base, actAssertion: 'assertion-a-value' }),
+      key(base, new KeycloakAdapter({ tokenUrl: server.url('/realms/r/protocol/openid-connect/token'), clientId: 'finance-agent', clientSecret: SECRET }, { ca: server.caCert, delegation: 'assertion' })),
     ];
     expect(new Set(keys).size).toBe(keys.length);
   });
