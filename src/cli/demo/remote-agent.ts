@@ -19,6 +19,7 @@ import {
   OutOfSessionAPICall,
   OutOfSessionTokenRequest,
 } from '../../index.js';
+import type { HttpClient } from '../../http/client.js';
 import type { DevCertificates } from '../../local-iam/certificates.js';
 import type { Delegation } from '../../domain/delegation.js';
 
@@ -118,6 +119,17 @@ export async function startRemoteAgent(options: RemoteAgentOptions): Promise<Rem
         server.close(() => resolve());
       }),
   };
+}
+
+/** The application's side: posts a signed JWT to the agent (never retried: the agent acts on it) and reads its answer. */
+export async function deliverToAgent(http: HttpClient, endpoint: string, actJwt: string): Promise<{ status: number; result: RemoteAgentAnswer }> {
+  const answer = await http.request(endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ actJwt }),
+    retry: false,
+  });
+  return { status: answer.status, result: JSON.parse(answer.body.toString('utf8')) as RemoteAgentAnswer };
 }
 
 function send(res: ServerResponse, status: number, body: RemoteAgentAnswer): void {
