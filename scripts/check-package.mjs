@@ -37,7 +37,8 @@ async function check(name, fn) {
 // The tarball
 // ---------------------------------------------------------------------------------------------
 
-const ENTRIES = ['index', 'express', 'fastify', 'local-iam', 'redis'];
+// The entry points, from package.json `exports` ('.' is dist/index).
+const ENTRIES = Object.keys(pkg.exports).filter((path) => path !== './package.json').map((path) => (path === '.' ? 'index' : path.slice(2)));
 const EXPECTED_FILES = [
   'LICENSE',
   'README.md',
@@ -149,7 +150,7 @@ await check('importing the main entry loads no optional peer (cloud SDKs, framew
   const staticImports = [...source.matchAll(/^import .* from ["']([^"']+)["']/gm)].map((m) => m[1]);
   assert.deepEqual(staticImports.filter((spec) => OPTIONAL_PEERS.some((peer) => spec.startsWith(peer))), []);
 });
-for (const sub of ['dual-auth/express', 'dual-auth/fastify', 'dual-auth/local-iam', 'dual-auth/redis']) {
+for (const sub of ENTRIES.filter((entry) => entry !== 'index').map((entry) => `dual-auth/${entry}`)) {
   await check(`${sub} resolves in both formats`, async () => {
     assert.ok(require.resolve(sub).endsWith('.cjs'));
     assert.ok(import.meta.resolve(sub).endsWith('.js'));
@@ -195,7 +196,7 @@ await check('each module system defines DualAuthError once, in a shared chunk', 
 });
 
 await check('every error class: instanceof holds across ESM and CJS, and only for its own kind', () => {
-  const classes = ['DualAuthError', 'ConfigurationError', 'SecretsBackendError', 'TokenRequestError', 'ActVerificationError', 'HttpError'];
+  const classes = ['DualAuthError', 'ConfigurationError', 'SecretsBackendError', 'TokenRequestError', 'ActVerificationError', 'KeyLoadError', 'HttpError'];
   const make = (mod, name) => (name === 'SecretsBackendError' ? new mod[name]('x', 'aws') : name === 'HttpError' ? new mod[name]('tls', 'x') : new mod[name]('x'));
   for (const [from, to] of pairs) {
     for (const made of classes) {
