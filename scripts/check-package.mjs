@@ -37,7 +37,8 @@ async function check(name, fn) {
 // The tarball
 // ---------------------------------------------------------------------------------------------
 
-const ENTRIES = ['index', 'express', 'fastify', 'local-iam', 'redis'];
+// The entry points, from package.json `exports` ('.' is dist/index).
+const ENTRIES = Object.keys(pkg.exports).filter((path) => path !== './package.json').map((path) => (path === '.' ? 'index' : path.slice(2)));
 const EXPECTED_FILES = [
   'LICENSE',
   'README.md',
@@ -127,7 +128,7 @@ const CONTRACT = [
   'InSessionAPICall', 'OutOfSessionAPICall', 'DualAuthError', 'ActVerificationError',
   'verifyDualSubjectToken', 'createDualSubjectVerifier',
 ];
-const OPTIONAL_PEERS = ['@aws-sdk', '@google-cloud', '@azure', 'node-vault', 'express', 'fastify', 'oidc-provider', '@peculiar', 'commander', 'redis', '@redis'];
+const OPTIONAL_PEERS = ['@aws-sdk', '@google-cloud', '@azure', 'node-vault', 'express', 'fastify', 'oidc-provider', '@peculiar', 'commander', 'redis', '@redis', 'hono', '@hono', '@modelcontextprotocol', '@opentelemetry'];
 
 const cjs = require('dual-auth');
 const esm = await import('dual-auth');
@@ -149,7 +150,7 @@ await check('importing the main entry loads no optional peer (cloud SDKs, framew
   const staticImports = [...source.matchAll(/^import .* from ["']([^"']+)["']/gm)].map((m) => m[1]);
   assert.deepEqual(staticImports.filter((spec) => OPTIONAL_PEERS.some((peer) => spec.startsWith(peer))), []);
 });
-for (const sub of ['dual-auth/express', 'dual-auth/fastify', 'dual-auth/local-iam', 'dual-auth/redis']) {
+for (const sub of ENTRIES.filter((entry) => entry !== 'index').map((entry) => `dual-auth/${entry}`)) {
   await check(`${sub} resolves in both formats`, async () => {
     assert.ok(require.resolve(sub).endsWith('.cjs'));
     assert.ok(import.meta.resolve(sub).endsWith('.js'));
@@ -175,12 +176,14 @@ const sides = {
     index: esm,
     express: await import('dual-auth/express'),
     fastify: await import('dual-auth/fastify'),
+    hono: await import('dual-auth/hono'),
     'local-iam': await import('dual-auth/local-iam'),
   },
   cjs: {
     index: cjs,
     express: require('dual-auth/express'),
     fastify: require('dual-auth/fastify'),
+    hono: require('dual-auth/hono'),
     'local-iam': require('dual-auth/local-iam'),
   },
 };
@@ -195,7 +198,7 @@ await check('each module system defines DualAuthError once, in a shared chunk', 
 });
 
 await check('every error class: instanceof holds across ESM and CJS, and only for its own kind', () => {
-  const classes = ['DualAuthError', 'ConfigurationError', 'SecretsBackendError', 'TokenRequestError', 'ActVerificationError', 'HttpError'];
+  const classes = ['DualAuthError', 'ConfigurationError', 'SecretsBackendError', 'TokenRequestError', 'ActVerificationError', 'KeyLoadError', 'HttpError'];
   const make = (mod, name) => (name === 'SecretsBackendError' ? new mod[name]('x', 'aws') : name === 'HttpError' ? new mod[name]('tls', 'x') : new mod[name]('x'));
   for (const [from, to] of pairs) {
     for (const made of classes) {
@@ -212,9 +215,9 @@ await check('every error class: instanceof holds across ESM and CJS, and only fo
   assert.equal(new ApplicationError('x') instanceof cjs.DualAuthError, true);
 });
 
-await check('httpStatusFor from dual-auth/express and dual-auth/fastify: 401 for a main-entry ERR_TOKEN_MISSING', () => {
+await check('httpStatusFor from dual-auth/express, dual-auth/fastify and dual-auth/hono: 401 for a main-entry ERR_TOKEN_MISSING', () => {
   for (const [from, to] of pairs) {
-    for (const sub of ['express', 'fastify']) {
+    for (const sub of ['express', 'fastify', 'hono']) {
       const error = new sides[from].index.DualAuthError('Missing bearer token', 'ERR_TOKEN_MISSING');
       assert.equal(sides[to][sub].httpStatusFor(error), 401, `${from} error, ${to} ${sub}`);
     }

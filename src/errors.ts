@@ -177,6 +177,25 @@ export class ActVerificationError extends DualAuthError {
   }
 }
 
+/**
+ * A key could not be loaded (`ERR_KEY_LOAD`). The message is the reference's ("Cannot load
+ * private key: FileNotFoundError"); `path` names the file when the key was given by path (a
+ * path is not a secret; the key never appears in an error), and `hint` says what to check.
+ */
+export class KeyLoadError extends DualAuthError {
+  static {
+    brandError(this, 'KeyLoadError');
+  }
+
+  /** The key file, when the key was named by its path. */
+  readonly path: string | undefined;
+
+  constructor(message: string, options?: DualAuthErrorOptions & { path?: string }) {
+    super(message, 'ERR_KEY_LOAD', options);
+    this.path = options?.path;
+  }
+}
+
 /** The class name of an unknown thrown value, as Python's `e.__class__.__name__`. */
 export function errorClassName(error: unknown): string {
   if (error instanceof Error) return error.name || error.constructor.name || 'Error';

@@ -5,7 +5,7 @@
 export { VERSION } from './version.js';
 
 // Errors
-export { DualAuthError, ConfigurationError, SecretsBackendError, TokenRequestError, ActVerificationError, type DualAuthErrorCode } from './errors.js';
+export { DualAuthError, ConfigurationError, SecretsBackendError, TokenRequestError, ActVerificationError, KeyLoadError, type DualAuthErrorCode } from './errors.js';
 
 // Configuration and secrets
 export { getConfig, getVendor, getSecretsBackendType, VENDORS, type GetConfigOptions } from './config/index.js';

@@ -12,6 +12,14 @@ export interface Explanation {
   message: string;
   /** What to do about it. */
   fix: string;
+  /** The error's own `hint`, when it has one (an untrusted certificate, a key file, a missing package). */
+  hint?: string;
+}
+
+/** The explanation, with the error's `hint` when it carries one. */
+function withHint(error: unknown, why: Explanation): Explanation {
+  const hint = error instanceof DualAuthError ? error.hint : undefined;
+  return hint === undefined || hint === why.fix ? why : { ...why, hint };
 }
 
 const TOKEN_URL_VARS: Record<string, string> = {
@@ -34,6 +42,10 @@ export function tokenUrlVariable(vendor: string): string {
 
 /** Why the configuration could not be loaded. */
 export function explainConfigError(error: unknown, vendor: string, cli: string): Explanation {
+  return withHint(error, configExplanation(error, vendor, cli));
+}
+
+function configExplanation(error: unknown, vendor: string, cli: string): Explanation {
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof SecretsBackendError) {
     const key = /'([A-Z0-9_]+)'/.exec(message)?.[1];
@@ -88,6 +100,10 @@ export function explainConfigError(error: unknown, vendor: string, cli: string):
 
 /** Why the token URL could not be reached (no HTTP answer). */
 export function explainNetworkError(error: unknown, url: URL, cli: string): Explanation {
+  return withHint(error, networkExplanation(error, url, cli));
+}
+
+function networkExplanation(error: unknown, url: URL, cli: string): Explanation {
   const kind = (error as { kind?: string } | undefined)?.kind;
   const code = innerCode(error);
   const where = url.host;
@@ -128,6 +144,10 @@ export function explainNetworkError(error: unknown, url: URL, cli: string): Expl
 
 /** Why the IAM refused the token request. */
 export function explainTokenError(error: unknown, vendor: string, cli: string): Explanation {
+  return withHint(error, tokenExplanation(error, vendor, cli));
+}
+
+function tokenExplanation(error: unknown, vendor: string, cli: string): Explanation {
   if (error instanceof TokenRequestError && error.statusCode !== undefined) {
     const status = error.statusCode;
     if (status === 401) {

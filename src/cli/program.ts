@@ -61,7 +61,10 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .description('run the whole flow locally: local IAM, demo API, in-session and out-of-session agents')
     .addOption(vendorOption().default('keycloak'))
     .addOption(
-      new Option('--delegation <delegation>', "who vouches for the person: the agent ('act', the reference) or the IAM from the person's own token ('token-exchange')")
+      new Option(
+        '--delegation <delegation>',
+        "who vouches for the person: the agent ('act', the reference), the IAM from the person's own token ('token-exchange') or the application's signed assertion ('assertion')",
+      )
         .choices([...DEMO_DELEGATIONS])
         .default('act'),
     )

@@ -1,4 +1,5 @@
 import { brandError, DualAuthError, type DualAuthErrorCode } from '../errors.js';
+import { certificateHint } from './tls.js';
 
 /**
  * A transport failure (no HTTP answer). `pythonName` is the exception class the
@@ -36,8 +37,8 @@ export class HttpError extends DualAuthError {
   readonly kind: HttpFailureKind;
   readonly pythonName: string;
 
-  constructor(kind: HttpFailureKind, detail: string, cause?: unknown) {
-    super(`HTTP request failed (${kind}): ${detail}`, CODES[kind], { cause });
+  constructor(kind: HttpFailureKind, detail: string, cause?: unknown, hint?: string) {
+    super(`HTTP request failed (${kind}): ${detail}`, CODES[kind], { cause, ...(hint === undefined ? {} : { hint }) });
     this.kind = kind;
     this.pythonName = PYTHON_NAMES[kind];
   }
@@ -61,7 +62,7 @@ export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
   const code = String((error as { code?: unknown })?.code ?? (error as Error)?.name ?? 'unknown');
   if (TLS_CODES.has(code) || code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL')) {
-    return new HttpError('tls', `TLS verification failed (${code})`, error);
+    return new HttpError('tls', `TLS verification failed (${code})`, error, certificateHint(code));
   }
   if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
     return new HttpError('timeout', code, error);

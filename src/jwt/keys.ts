@@ -1,10 +1,11 @@
 /**
  * Key loading for the JWTs this package signs and verifies. Error messages name
- * the Python exception class only (as the reference), never the key or its path content.
+ * the Python exception class only (as the reference), never the key or its content;
+ * a KeyLoadError adds the file's path (not a secret) as `path` and in its `hint`.
  */
 import { createPrivateKey, createSecretKey, KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { DualAuthError } from '../errors.js';
+import { KeyLoadError } from '../errors.js';
 
 /** The HS256 key of client_secret_jwt: the client secret's UTF-8 bytes, as PyJWT uses them. */
 export function clientSecretKey(secret: string): KeyObject {
@@ -53,19 +54,25 @@ export function smallRsaKeyMessage(what: string, bits: number): string {
 
 /** Loads a PEM private key from text or a path; RSA keys under 2048 bits are refused. Errors name the failure class only. */
 export function loadPrivateKey(source: string | KeyObject): KeyObject {
+  const path = keyPathOf(source);
   let key: KeyObject;
   if (typeof source !== 'string') {
     key = source;
   } else {
-    const pem = source.includes('-----BEGIN') ? source : readKeyFile(source);
+    const pem = path === undefined ? source : readKeyFile(path, 'private');
     try {
       key = createPrivateKey(pem);
     } catch (error) {
-      throw new DualAuthError('Cannot load private key: ValueError', 'ERR_KEY_LOAD', { cause: error });
+      throw keyLoadError('private', 'ValueError', path, { cause: error });
     }
   }
   const bits = smallRsaModulus(key);
-  if (bits !== undefined) throw new DualAuthError(smallRsaKeyMessage('Cannot load private key', bits), 'ERR_KEY_LOAD');
+  if (bits !== undefined) {
+    throw new KeyLoadError(smallRsaKeyMessage('Cannot load private key', bits), {
+      ...(path === undefined ? {} : { path }),
+      hint: `${path === undefined ? 'The key' : path} is a ${bits}-bit RSA key: use one of 2048 bits or more (the dual-auth keygen command makes one).`,
+    });
+  }
   return key;
 }
 
@@ -78,9 +85,55 @@ export function loadRsaPrivateKey(source: string | KeyObject): KeyObject {
 export function loadSigningKey(source: string | KeyObject, alg: AppSigningAlgorithm): KeyObject {
   const key = loadPrivateKey(source);
   if (key.type !== 'private' || !keyFitsAlgorithm(key, alg)) {
-    throw new DualAuthError('Cannot load private key: ValueError', 'ERR_KEY_LOAD');
+    throw keyLoadError('private', 'ValueError', keyPathOf(source), { expected: KEY_TYPE_FOR[alg] });
   }
   return key;
+}
+
+const KEY_TYPE_FOR: Record<AppSigningAlgorithm, string> = {
+  RS256: 'an RSA private key (RS256)',
+  ES256: 'an EC P-256 private key (ES256)',
+  EdDSA: 'an Ed25519 private key (EdDSA)',
+};
+
+/** The path a key was named by: a string that is not PEM text. */
+function keyPathOf(source: string | KeyObject): string | undefined {
+  return typeof source === 'string' && !source.includes('-----BEGIN') ? source : undefined;
+}
+
+/**
+ * The reference's error for a key that cannot be loaded ("Cannot load private key: FileNotFoundError"),
+ * with the path and a hint that says what to check.
+ */
+export function keyLoadError(
+  kind: 'private' | 'public',
+  pythonName: string,
+  path: string | undefined,
+  options: { cause?: unknown; expected?: string } = {},
+): KeyLoadError {
+  const file = path ?? `The ${kind} key`;
+  let hint: string;
+  switch (pythonName) {
+    case 'FileNotFoundError':
+      hint = `No file at ${path}: check the key's path (the application's keys: APP_PRIVATE_KEY_PATH, APP_PUBLIC_KEY_PATH). The dual-auth keygen command makes a pair.`;
+      break;
+    case 'PermissionError':
+      hint = `This process's user cannot read ${path}: make the file readable by it (keep a private key mode 0600).`;
+      break;
+    case 'IsADirectoryError':
+      hint = `${path} is a folder: name the key file in it.`;
+      break;
+    case 'ValueError':
+      hint = `${file} is not ${options.expected ?? `a PEM ${kind} key`}.`;
+      break;
+    default:
+      hint = `${path} cannot be read.`;
+  }
+  return new KeyLoadError(`Cannot load ${kind} key: ${pythonName}`, {
+    hint,
+    ...(path === undefined ? {} : { path }),
+    ...(options.cause === undefined ? {} : { cause: options.cause }),
+  });
 }
 
 /** Python exception class names for file errors, so messages match the reference. */
@@ -98,10 +151,11 @@ export function pythonFileErrorName(error: unknown): string {
   }
 }
 
-function readKeyFile(path: string): string {
+/** Reads a PEM key file; a failure is the reference's KeyLoadError, with the path. */
+function readKeyFile(path: string, kind: 'private' | 'public'): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw new DualAuthError(`Cannot load private key: ${pythonFileErrorName(error)}`, 'ERR_KEY_LOAD', { cause: error });
+    throw keyLoadError(kind, pythonFileErrorName(error), path, { cause: error });
   }
 }

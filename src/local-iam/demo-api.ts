@@ -28,13 +28,14 @@ export interface DemoApiOptions {
   certificates: DevCertificates;
   /** CA trusted for the JWKS fetch; default `certificates.caCert` (the IAM and the API share one CA). */
   ca?: string;
-  /** Entra ID: the application's public key (PEM) that signs X-Act-Assertion. */
+  /** The application's public key (PEM) that signs X-Act-Assertion: Entra ID's reference assertion, and delegation 'assertion'. */
   actAssertionKey?: string;
   /** Leeway for exp/nbf in seconds (the verifier's default is 30). */
   clockToleranceSeconds?: number;
   /**
-   * The tokens the API accepts: 'act' (the reference layout, default) or 'token-exchange' (the
-   * delegated layout: the person is `sub`, the agent the client claim, from `agents` only).
+   * The tokens the API accepts: 'act' (the reference layout, default), 'token-exchange' (the
+   * delegated layout: the person is `sub`, the agent the client claim, from `agents` only) or
+   * 'assertion' (the agent's own token plus the application's X-Act-Assertion naming the agent).
    */
   delegation?: Delegation;
   /** The agent client ids the API accepts. Required with delegation 'token-exchange'. */
@@ -108,7 +109,8 @@ export async function startDemoApi(options: DemoApiOptions): Promise<DemoApi> {
   app.use(express.json({ limit: '16kb' }));
 
   // Built once: holds the JWKS cache for the life of the API.
-  const delegated = (options.delegation ?? 'act') === 'token-exchange';
+  const delegation = options.delegation ?? 'act';
+  const delegated = delegation === 'token-exchange';
   const verifier = createDualSubjectVerifier({
     vendor: options.vendor,
     issuer: options.issuer,
@@ -119,7 +121,11 @@ export async function startDemoApi(options: DemoApiOptions): Promise<DemoApi> {
       ? { layout: 'delegated' as const, agents: options.agents, requiredScopes: [DELEGATED_SCOPE] }
       : { requiredRoles: [REQUIRED_ROLE[options.vendor]] }),
     ...(options.clockToleranceSeconds !== undefined ? { clockToleranceSeconds: options.clockToleranceSeconds } : {}),
-    ...(options.vendor === 'entraid' && !delegated ? { actAssertionKey: options.actAssertionKey, actAssertionAudience: options.audience } : {}),
+    ...(delegation === 'assertion'
+      ? { layout: 'assertion' as const, agents: options.agents, actAssertionKey: options.actAssertionKey, actAssertionIssuer: 'application' }
+      : options.vendor === 'entraid' && !delegated
+        ? { actAssertionKey: options.actAssertionKey, actAssertionAudience: options.audience }
+        : {}),
     logger: options.logger,
   });
 

@@ -13,7 +13,7 @@ import { ActVerificationError, DualAuthError, type DualAuthErrorCode } from '../
 import { createFetch } from '../http/client.js';
 import { isStrictCompactJws } from '../jwt/base64url.js';
 import { verifyRs256Compact } from '../jwt/compact.js';
-import { algorithmForKey, APP_SIGNING_ALGORITHMS, pythonFileErrorName, smallRsaKeyMessage, smallRsaModulus, type AppSigningAlgorithm } from '../jwt/keys.js';
+import { algorithmForKey, APP_SIGNING_ALGORITHMS, keyLoadError, pythonFileErrorName, smallRsaKeyMessage, smallRsaModulus, type AppSigningAlgorithm } from '../jwt/keys.js';
 import type { CaOption } from '../http/tls.js';
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
 import { NON_NEGATIVE, POSITIVE, POSITIVE_INTEGER, numberOption } from '../options.js';
@@ -240,13 +240,15 @@ function loadVerificationKey(options: OutOfSessionTokenRequestOptions, logger: L
   }
   const source = options.appPublicKey ?? options.appPublicKeyPath;
   if (!source) throw new DualAuthError('OutOfSessionTokenRequest needs appPublicKeyPath, appPublicKey or jwksUri', 'ERR_INVALID_ARGUMENT');
+  const path = typeof source === 'string' && !source.includes('-----BEGIN') ? source : undefined;
   let pem: string | KeyObject = source;
-  if (typeof source === 'string' && !source.includes('-----BEGIN')) {
+  if (path !== undefined) {
     try {
-      pem = readFileSync(source, 'utf8');
+      pem = readFileSync(path, 'utf8');
     } catch (error) {
-      logger.error({ event: 'public_key_load_error', error_type: pythonFileErrorName(error) }, 'Failed to load public key');
-      throw new DualAuthError(`Cannot load public key: ${pythonFileErrorName(error)}`, 'ERR_KEY_LOAD', { cause: error });
+      const errorType = pythonFileErrorName(error);
+      logger.error({ event: 'public_key_load_error', error_type: errorType }, 'Failed to load public key');
+      throw keyLoadError('public', errorType, path, { cause: error });
     }
   }
   let key: KeyObject;
@@ -257,7 +259,7 @@ function loadVerificationKey(options: OutOfSessionTokenRequestOptions, logger: L
     if (alg === undefined || !algorithms.includes(alg)) throw new Error('key type not allowed');
   } catch (error) {
     logger.error({ event: 'public_key_load_error', error_type: 'ValueError' }, 'Failed to load public key');
-    throw new DualAuthError('Cannot load public key: ValueError', 'ERR_KEY_LOAD', { cause: error });
+    throw keyLoadError('public', 'ValueError', path, { cause: error });
   }
   const bits = smallRsaModulus(key);
   if (bits !== undefined) {

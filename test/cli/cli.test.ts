@@ -89,6 +89,39 @@ describe.each<LocalIamVendor>(['keycloak', 'auth0', 'okta', 'entraid'])('demo --
   });
 });
 
+describe.each<LocalIamVendor>(['keycloak', 'auth0', 'okta', 'entraid'])('demo --delegation assertion, %s profile', (vendor) => {
+  it("the application signs the person for the API, the agent forwards it; the agent cannot invent a person", async () => {
+    const io = captureIo({}, work);
+    const result = await runDemo({ vendor, delegation: 'assertion' }, io);
+    expect(result.error).toBeUndefined();
+    expect(result).toMatchObject({ ok: true, vendor, delegation: 'assertion' });
+    const titles = result.steps.map((s) => `${s.flow}: ${s.step}`);
+    expect(titles).toEqual([
+      'setup: Local IAM started (oidc-provider)',
+      'setup: Demo API started',
+      'out-of-session: User signed in to the application',
+      'out-of-session: Remote agent started',
+      'out-of-session: Application signed the act assertion',
+      'out-of-session: Application sent it to the agent over HTTPS',
+      'out-of-session: Agent checked the act assertion',
+      'out-of-session: Agent obtained its own token (client credentials, no person in it)',
+      'out-of-session: Agent called the API',
+      "out-of-session: API accepted the agent's call",
+      "check: API refused the agent's own token without an assertion",
+      'check: API refused an assertion the agent signed itself (a person it invented)',
+      "check: API refused the application's assertion for another agent",
+      'check: Replayed delivery refused by the agent',
+      'check: API refused a call without a token',
+    ]);
+    const accepted = result.steps.find((s) => s.step === "API accepted the agent's call")!;
+    expect(accepted.detail).toBe("agent finance-agent acting for user_12345 (layout assertion: the person from the application's assertion)");
+    const text = io.all();
+    expect(text).toContain('✓ DEMO PASSED');
+    expect(text).not.toMatch(JWT);
+    expect(text).not.toMatch(/alice@corp\.example\.com|Alice Smith/);
+  });
+});
+
 describe('dual-auth demo (command)', () => {
   it('--json prints one document; an unknown vendor is a usage error', async () => {
     const io = captureIo({}, work);
@@ -106,7 +139,7 @@ describe('dual-auth demo (command)', () => {
     expect(JSON.parse(exchange.stdoutText())).toMatchObject({ ok: true, vendor: 'auth0', delegation: 'token-exchange' });
     const unknown = captureIo({}, work);
     expect(await runCli(['demo', '--delegation', 'impersonation'], unknown)).not.toBe(0);
-    expect(unknown.all()).toContain('Allowed choices are act, token-exchange');
+    expect(unknown.all()).toContain('Allowed choices are act, token-exchange, assertion');
   });
 });
 

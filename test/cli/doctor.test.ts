@@ -97,6 +97,10 @@ describe('dual-auth doctor', () => {
     expect(code).toBe(1);
     expect(text).toContain('is not trusted');
     expect(text).toContain('NODE_EXTRA_CA_CERTS=/path/ca.pem');
+    // The error's own hint is shown too, and is in the --json document.
+    expect(text).toMatch(/^ {2}Hint: The server's certificate is not signed by a CA this process trusts \([A-Z_]+\)\./m);
+    const json = await doctor(env, '--json');
+    expect(JSON.parse(json.io.stdoutText()).checks.at(-1).hint).toContain('never turn certificate checks off');
   });
 
   it('a 401 from the IAM: wrong client credentials, in plain words', async () => {

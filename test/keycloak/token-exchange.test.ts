@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   createAdapter,
+  createDualSubjectVerifier,
   getConfig,
   HybridSender,
   InSessionTokenRequest,
@@ -98,6 +99,38 @@ describe('standard token exchange by the agent', () => {
     const claims = await verifyAccessToken(token.accessToken);
     expect(claims.sub).not.toBe(env.TEST_USER_ID);
     expect(claims).not.toHaveProperty('act');
+  });
+});
+
+describe("the API side reads Keycloak's real tokens", () => {
+  const verifier = (layout: 'delegated' | 'act') =>
+    createDualSubjectVerifier({
+      vendor: 'keycloak',
+      issuer: env.KEYCLOAK_ISSUER,
+      audience: env.KEYCLOAK_API_AUDIENCE,
+      jwksUri: env.KEYCLOAK_JWKS_URL,
+      ca,
+      layout,
+      agents: [AGENT],
+    });
+
+  it('the exchanged token in the delegated layout: the agent, the person, who vouched', async () => {
+    const token = await (await exchangingAdapter()).requestToken({ agentId: AGENT, scope: ['finance.read'], subjectToken: (await loginTestUser()).accessToken });
+    markSensitive(token.accessToken);
+    const { agent, human, layout } = await verifier('delegated')(token.accessToken);
+    expect(layout).toBe('delegated');
+    expect(agent.id).toBe(AGENT);
+    expect(agent.scopes).toEqual(['finance.read']);
+    expect(human.id).toBe(env.TEST_USER_ID);
+    // The reference layout never reads it backwards (the agent as its own person).
+    expect((await rejection(verifier('act')(token.accessToken))).code).toBe('ERR_TOKEN_LAYOUT');
+  });
+
+  it("the agent's own client-credentials token is never taken as delegated, even from an allowed agent", async () => {
+    // The realm gives the agent the service_account client scope: Keycloak marks its own tokens with client_id.
+    const own = await postToken(assertionForm(await clientAssertion(AGENT, env.AGENT_CLIENT_SECRET, {})));
+    expect(own.claims?.client_id).toBe(AGENT);
+    expect((await rejection(verifier('delegated')(own.body.access_token as string))).code).toBe('ERR_TOKEN_AGENT_ONLY');
   });
 });
 

@@ -28,6 +28,7 @@ interface Check {
   detail?: string;
   problem?: string;
   fix?: string;
+  hint?: string;
 }
 
 /** The act the doctor's test token carries: a placeholder, no personal data. */
@@ -42,8 +43,10 @@ export async function doctorCommand(options: DoctorOptions, io: CliIo): Promise<
     checks.push(check);
     out.line(`${check.ok ? '✓' : '✗'} ${check.name}${check.detail ? `: ${check.detail}` : ''}`);
     if (!check.ok && check.fix) out.line(`  Fix: ${check.fix}`);
+    if (!check.ok && check.hint) out.line(`  Hint: ${check.hint}`);
   };
-  const fail = (name: string, why: Explanation): void => report({ name, ok: false, detail: why.message, problem: why.problem, fix: why.fix });
+  const fail = (name: string, why: Explanation): void =>
+    report({ name, ok: false, detail: why.message, problem: why.problem, fix: why.fix, ...(why.hint ? { hint: why.hint } : {}) });
   const finish = (): number => {
     const ok = checks.every((c) => c.ok);
     out.result({ ok, checks, ...(claims ? { claims } : {}), ...(actAssertionClaims ? { actAssertionClaims } : {}) });

@@ -6,7 +6,7 @@
 import { decodeJwt } from 'jose';
 
 import { createAdapter, getConfig, HybridSender, InSessionTokenRequest, UserSession, type DualAuthConfig } from '../../index.js';
-import { explainConfigError, explainTokenError } from '../explain.js';
+import { explainConfigError, explainTokenError, type Explanation } from '../explain.js';
 import { loadCa, loadEnvironment, type EnvOptions } from '../context.js';
 import { cliInvocation } from '../invocation.js';
 import { Printer, type CliIo } from '../io.js';
@@ -34,8 +34,7 @@ export async function tokenCommand(options: TokenOptions, io: CliIo): Promise<nu
     out.protect(config.clientSecret);
   } catch (error) {
     const why = explainConfigError(error, options.vendor ?? 'keycloak', cli);
-    out.error(`✗ ${why.message}\n  Fix: ${why.fix}`);
-    out.result({ ok: false, problem: why.problem, message: why.message, fix: why.fix });
+    reportFailure(out, why);
     return 1;
   }
   try {
@@ -57,8 +56,12 @@ export async function tokenCommand(options: TokenOptions, io: CliIo): Promise<nu
     return 0;
   } catch (error) {
     const why = explainTokenError(error, config.vendor, cli);
-    out.error(`✗ ${why.message}\n  Fix: ${why.fix}`);
-    out.result({ ok: false, problem: why.problem, message: why.message, fix: why.fix });
+    reportFailure(out, why);
     return 1;
   }
+}
+
+function reportFailure(out: Printer, why: Explanation): void {
+  out.error(`✗ ${why.message}\n  Fix: ${why.fix}${why.hint ? `\n  Hint: ${why.hint}` : ''}`);
+  out.result({ ok: false, problem: why.problem, message: why.message, fix: why.fix, ...(why.hint ? { hint: why.hint } : {}) });
 }

@@ -9,7 +9,7 @@ import { createAdapter, HybridSender, InSessionAPICall, InSessionTokenRequest, U
 import { DualAuthError } from '../../errors.js';
 import type { LocalIamVendor } from '../../local-iam/index.js';
 import { DEMO_SCOPE, type DemoContext } from './context.js';
-import { startRemoteAgent, type RemoteAgentAnswer } from './remote-agent.js';
+import { deliverToAgent, startRemoteAgent } from './remote-agent.js';
 
 export async function runReferenceFlows(ctx: DemoContext): Promise<void> {
   const { iam, api, config, ca, vendor } = ctx;
@@ -52,15 +52,7 @@ export async function runReferenceFlows(ctx: DemoContext): Promise<void> {
     ttlSeconds: 60,
   });
   ctx.step('Application signed the act JWT', 'RS256 with the application key, audience = agent endpoint, expires in 60 s');
-  const sendToAgent = async (): Promise<{ status: number; result: RemoteAgentAnswer }> => {
-    const answer = await ctx.http.request(agentEndpoint, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ actJwt }),
-      retry: false,
-    });
-    return { status: answer.status, result: JSON.parse(answer.body.toString('utf8')) as RemoteAgentAnswer };
-  };
+  const sendToAgent = () => deliverToAgent(ctx.http, agentEndpoint, actJwt);
   const { status, result } = await sendToAgent();
   ctx.step('Application sent it to the agent over HTTPS', `agent answered HTTP ${status}`);
   for (const s of result.steps) ctx.step(s.step, s.detail);

@@ -4,6 +4,9 @@
  * OutOfSessionTokenRequest, obtains a dual-subject token for itself, calls the
  * API with OutOfSessionAPICall, and answers with what happened (identifiers
  * and statuses only, never a token).
+ * With delegation 'assertion' the JWT is the application's act assertion for the
+ * API: the agent checks it is addressed to it and names it, obtains an agent-only
+ * token and forwards the assertion unchanged as X-Act-Assertion.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
@@ -16,7 +19,9 @@ import {
   OutOfSessionAPICall,
   OutOfSessionTokenRequest,
 } from '../../index.js';
+import type { HttpClient } from '../../http/client.js';
 import type { DevCertificates } from '../../local-iam/certificates.js';
+import type { Delegation } from '../../domain/delegation.js';
 
 export interface RemoteAgentOptions {
   /** The environment the agent reads its configuration from (getConfig). */
@@ -27,6 +32,8 @@ export interface RemoteAgentOptions {
   /** The API the agent calls. */
   apiUrl: string;
   scope: string[];
+  /** 'act' (default, the reference: the agent names the person) or 'assertion' (the application's assertion, forwarded). */
+  delegation?: Extract<Delegation, 'act' | 'assertion'>;
 }
 
 export interface RemoteAgentStep {
@@ -51,8 +58,9 @@ export interface RemoteAgent {
 const MAX_BODY = 16 * 1024;
 
 export async function startRemoteAgent(options: RemoteAgentOptions): Promise<RemoteAgent> {
-  const config = await getConfig({ env: options.env });
-  const adapter = createAdapter(config, { ca: options.certificates.caCert, timeoutMs: 10_000 });
+  const delegation = options.delegation ?? 'act';
+  const config = await getConfig({ env: options.env, delegation });
+  const adapter = createAdapter(config, { ca: options.certificates.caCert, timeoutMs: 10_000, delegation });
   // One handler for the agent's life: its replay cache remembers every act JWT it accepted.
   const outOfSession = new OutOfSessionTokenRequest({ adapter, appPublicKeyPath: options.appPublicKeyPath });
   const api = new OutOfSessionAPICall({ timeoutMs: 10_000, ca: options.certificates.caCert });
@@ -67,11 +75,21 @@ export async function startRemoteAgent(options: RemoteAgentOptions): Promise<Rem
     try {
       const body = JSON.parse(await readBody(req)) as { actJwt?: unknown };
       if (typeof body.actJwt !== 'string') throw new DualAuthError('actJwt is required', 'ERR_INVALID_ARGUMENT');
-      const act = await outOfSession.receiveAndVerifyActJwt({ actJwt: body.actJwt, expectedAudience: endpoint });
-      steps.push({ step: 'Agent verified the act JWT', detail: `RS256 signature, audience and expiry OK; act.sub=${String(act.sub)}` });
-      const token = await outOfSession.requestToken({ agentId: config.clientId, act, scope: options.scope });
+      const act = await outOfSession.receiveAndVerifyActJwt({ actJwt: body.actJwt, expectedAudience: endpoint, agentId: config.clientId });
       steps.push({
-        step: 'Agent obtained a dual-subject token',
+        step: delegation === 'assertion' ? 'Agent checked the act assertion' : 'Agent verified the act JWT',
+        detail:
+          delegation === 'assertion'
+            ? `application's signature, addressed to this agent and the API, names this agent (azp); act.sub=${String(act.sub)}`
+            : `RS256 signature, audience and expiry OK; act.sub=${String(act.sub)}`,
+      });
+      // 'assertion': an agent-only token; the assertion comes back unchanged and travels as X-Act-Assertion.
+      const token =
+        delegation === 'assertion'
+          ? await outOfSession.requestToken({ agentId: config.clientId, scope: options.scope, actAssertion: body.actJwt })
+          : await outOfSession.requestToken({ agentId: config.clientId, act, scope: options.scope });
+      steps.push({
+        step: delegation === 'assertion' ? 'Agent obtained its own token (client credentials, no person in it)' : 'Agent obtained a dual-subject token',
         detail: `${token.tokenType}, expires in ${token.expiresIn} s${token.actAssertion ? ', with act assertion (X-Act-Assertion)' : ''}`,
       });
       const response = await api.callApi({ method: 'GET', apiUrl: options.apiUrl, tokenResponse: token, params: { quarter: 'Q4' } });
@@ -101,6 +119,17 @@ export async function startRemoteAgent(options: RemoteAgentOptions): Promise<Rem
         server.close(() => resolve());
       }),
   };
+}
+
+/** The application's side: posts a signed JWT to the agent (never retried: the agent acts on it) and reads its answer. */
+export async function deliverToAgent(http: HttpClient, endpoint: string, actJwt: string): Promise<{ status: number; result: RemoteAgentAnswer }> {
+  const answer = await http.request(endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ actJwt }),
+    retry: false,
+  });
+  return { status: answer.status, result: JSON.parse(answer.body.toString('utf8')) as RemoteAgentAnswer };
 }
 
 function send(res: ServerResponse, status: number, body: RemoteAgentAnswer): void {

@@ -4,7 +4,8 @@
  * demo API, runs the flows of the chosen delegation through the library's
  * public API, and prints numbered steps. Any failure stops the run and is reported.
  * - 'act' (default): the reference flows, in session and out of session (reference-flows.ts);
- * - 'token-exchange': the agent exchanges the person's own token (token-exchange-flow.ts).
+ * - 'token-exchange': the agent exchanges the person's own token (token-exchange-flow.ts);
+ * - 'assertion': the application signs the person for the API, the agent forwards it (assertion-flow.ts).
  */
 import { getConfig, HttpClient } from '../../index.js';
 import type { Delegation } from '../../domain/delegation.js';
@@ -16,14 +17,19 @@ import { Printer, type CliIo } from '../io.js';
 import type { DemoContext, DemoFlow } from './context.js';
 import { runReferenceFlows } from './reference-flows.js';
 import { runTokenExchangeFlow } from './token-exchange-flow.js';
+import { runAssertionFlow } from './assertion-flow.js';
 
 /** The delegations the demo runs. */
-export const DEMO_DELEGATIONS = ['act', 'token-exchange'] as const satisfies readonly Delegation[];
+export const DEMO_DELEGATIONS = ['act', 'token-exchange', 'assertion'] as const satisfies readonly Delegation[];
 export type DemoDelegation = (typeof DEMO_DELEGATIONS)[number];
+
+/** The layout the demo API reads for each delegation. */
+const DEMO_API_LAYOUT: Record<DemoDelegation, string> = { act: 'act', 'token-exchange': 'delegated', assertion: 'assertion' };
 
 const FLOWS: Record<DemoDelegation, (ctx: DemoContext) => Promise<void>> = {
   act: runReferenceFlows,
   'token-exchange': runTokenExchangeFlow,
+  assertion: runAssertionFlow,
 };
 
 export interface DemoOptions {
@@ -84,7 +90,7 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<DemoResu
     out.protect(iam.agent.clientSecret);
     step('Local IAM started (oidc-provider)', `issuer ${iam.issuer}`);
     api = await startDemoApi(demoApiOptionsFor(iam, certificates, delegation));
-    step('Demo API started', `${api.reportUrl} accepts only dual-subject tokens (aud ${iam.apiAudience}, layout ${delegation === 'act' ? 'act' : 'delegated'})`);
+    step('Demo API started', `${api.reportUrl} accepts only dual-subject tokens (aud ${iam.apiAudience}, layout ${DEMO_API_LAYOUT[delegation]})`);
 
     // The agent reads its configuration like any user would: getConfig().
     const config = await getConfig({ env: iam.env, delegation });
