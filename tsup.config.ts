@@ -7,6 +7,7 @@ const LIBRARY_ENTRIES = {
   index: 'src/index.ts',
   express: 'src/express.ts',
   fastify: 'src/fastify.ts',
+  hono: 'src/hono.ts',
   'local-iam': 'src/local-iam/index.ts',
   redis: 'src/redis/index.ts',
 };
@@ -28,6 +29,8 @@ const shared: Options = {
     'express',
     'fastify',
     'fastify-plugin',
+    'hono',
+    /^hono\//,
     'oidc-provider',
     '@peculiar/x509',
     'commander',

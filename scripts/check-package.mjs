@@ -128,7 +128,7 @@ const CONTRACT = [
   'InSessionAPICall', 'OutOfSessionAPICall', 'DualAuthError', 'ActVerificationError',
   'verifyDualSubjectToken', 'createDualSubjectVerifier',
 ];
-const OPTIONAL_PEERS = ['@aws-sdk', '@google-cloud', '@azure', 'node-vault', 'express', 'fastify', 'oidc-provider', '@peculiar', 'commander', 'redis', '@redis'];
+const OPTIONAL_PEERS = ['@aws-sdk', '@google-cloud', '@azure', 'node-vault', 'express', 'fastify', 'oidc-provider', '@peculiar', 'commander', 'redis', '@redis', 'hono', '@hono', '@modelcontextprotocol', '@opentelemetry'];
 
 const cjs = require('dual-auth');
 const esm = await import('dual-auth');
@@ -176,12 +176,14 @@ const sides = {
     index: esm,
     express: await import('dual-auth/express'),
     fastify: await import('dual-auth/fastify'),
+    hono: await import('dual-auth/hono'),
     'local-iam': await import('dual-auth/local-iam'),
   },
   cjs: {
     index: cjs,
     express: require('dual-auth/express'),
     fastify: require('dual-auth/fastify'),
+    hono: require('dual-auth/hono'),
     'local-iam': require('dual-auth/local-iam'),
   },
 };
@@ -213,9 +215,9 @@ await check('every error class: instanceof holds across ESM and CJS, and only fo
   assert.equal(new ApplicationError('x') instanceof cjs.DualAuthError, true);
 });
 
-await check('httpStatusFor from dual-auth/express and dual-auth/fastify: 401 for a main-entry ERR_TOKEN_MISSING', () => {
+await check('httpStatusFor from dual-auth/express, dual-auth/fastify and dual-auth/hono: 401 for a main-entry ERR_TOKEN_MISSING', () => {
   for (const [from, to] of pairs) {
-    for (const sub of ['express', 'fastify']) {
+    for (const sub of ['express', 'fastify', 'hono']) {
       const error = new sides[from].index.DualAuthError('Missing bearer token', 'ERR_TOKEN_MISSING');
       assert.equal(sides[to][sub].httpStatusFor(error), 401, `${from} error, ${to} ${sub}`);
     }

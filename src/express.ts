@@ -8,11 +8,8 @@
  * and the main entry never loads it.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { toLogger } from './logging.js';
-import { humanIdForLogging } from './domain/act.js';
-import { bearerErrorResponse, bearerToken, headerValue } from './verify/bearer.js';
-import type { DualSubjectIdentity, VerifyOptions } from './verify/types.js';
-import { createDualSubjectVerifier } from './verify/verifier.js';
+import { createRequestGuard, type RequestGuardOptions } from './verify/guard.js';
+import type { DualSubjectIdentity } from './verify/types.js';
 
 export type { DualSubjectIdentity, VerifyOptions } from './verify/types.js';
 export { httpStatusFor } from './verify/errors.js';
@@ -27,38 +24,21 @@ declare global {
   }
 }
 
-export interface DualAuthMiddlewareOptions extends VerifyOptions {
-  /** `realm` of the WWW-Authenticate challenge; default "api". */
-  realm?: string;
-}
+/** The verifier's options, and `realm` of the WWW-Authenticate challenge (default "api"). */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface DualAuthMiddlewareOptions extends RequestGuardOptions {}
 
 export function dualAuth(options: DualAuthMiddlewareOptions): RequestHandler {
   // Built once: the JWKS cache lives as long as the middleware.
-  const verify = createDualSubjectVerifier(options);
-  const logger = toLogger(options.logger);
-  // EntraID and the 'assertion' layout: the person travels in X-Act-Assertion.
-  const readAssertion = verify.readsActAssertion;
-  const challenge = { realm: options.realm ?? 'api', ...(options.requiredScopes ? { scope: options.requiredScopes } : {}) };
+  const guard = createRequestGuard(options);
 
   const handle = async function dualAuthMiddleware(req: Request, res: Response, next: NextFunction): Promise<void> {
-    let identity: DualSubjectIdentity;
-    try {
-      identity = await verify(bearerToken(req.headers.authorization), {
-        actAssertion: readAssertion ? headerValue(req.headers['x-act-assertion']) : undefined,
-        request: req,
-      });
-    } catch (error) {
-      const answer = bearerErrorResponse(error, challenge);
-      logger.warn(
-        { event: 'dual_auth_rejected', status: answer.status, code: (error as { code?: unknown })?.code },
-        'Request rejected',
-      );
-      res.status(answer.status).set(answer.headers).json(answer.body);
+    const verdict = await guard((name) => req.headers[name], req);
+    if (verdict.refusal) {
+      res.status(verdict.refusal.status).set(verdict.refusal.headers).json(verdict.refusal.body);
       return;
     }
-    req.dualAuth = identity;
-    // IAM identifiers only: never the email, the name or the token.
-    logger.info({ event: 'dual_auth_verified', agentId: identity.agent.id, humanId: humanIdForLogging(identity.human.id) }, 'Request authorized');
+    req.dualAuth = verdict.identity;
     next();
   };
   // Express 4 does not catch a rejected handler: hand any unexpected failure (a throwing logger, a

@@ -10,11 +10,9 @@
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { toLogger, type LoggerLike } from './logging.js';
-import { humanIdForLogging } from './domain/act.js';
-import { bearerErrorResponse, bearerToken, headerValue } from './verify/bearer.js';
-import type { DualSubjectIdentity, VerifyOptions } from './verify/types.js';
-import { createDualSubjectVerifier } from './verify/verifier.js';
+import type { LoggerLike } from './logging.js';
+import { createRequestGuard, type RequestGuardOptions } from './verify/guard.js';
+import type { DualSubjectIdentity } from './verify/types.js';
 
 export type { DualSubjectIdentity, VerifyOptions } from './verify/types.js';
 export { httpStatusFor } from './verify/errors.js';
@@ -26,39 +24,19 @@ declare module 'fastify' {
   }
 }
 
-export interface DualAuthPluginOptions extends VerifyOptions {
-  /** `realm` of the WWW-Authenticate challenge; default "api". */
-  realm?: string;
+export interface DualAuthPluginOptions extends RequestGuardOptions {
   /** The hook that verifies: 'onRequest' (default, before the body is read) or 'preHandler'. */
   hook?: 'onRequest' | 'preHandler';
 }
 
 const plugin: FastifyPluginAsync<DualAuthPluginOptions> = async (fastify: FastifyInstance, options: DualAuthPluginOptions) => {
-  const verify = createDualSubjectVerifier(options);
-  const logger = toLogger(options.logger ?? (fastify.log as unknown as LoggerLike));
-  // EntraID and the 'assertion' layout: the person travels in X-Act-Assertion.
-  const readAssertion = verify.readsActAssertion;
-  const challenge = { realm: options.realm ?? 'api', ...(options.requiredScopes ? { scope: options.requiredScopes } : {}) };
+  const guard = createRequestGuard(options, fastify.log as unknown as LoggerLike);
 
   fastify.decorateRequest('dualAuth', null);
   fastify.addHook(options.hook ?? 'onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    let identity: DualSubjectIdentity;
-    try {
-      identity = await verify(bearerToken(request.headers.authorization), {
-        actAssertion: readAssertion ? headerValue(request.headers['x-act-assertion']) : undefined,
-        request,
-      });
-    } catch (error) {
-      const answer = bearerErrorResponse(error, challenge);
-      logger.warn(
-        { event: 'dual_auth_rejected', status: answer.status, code: (error as { code?: unknown })?.code },
-        'Request rejected',
-      );
-      return reply.code(answer.status).headers(answer.headers).send(answer.body);
-    }
-    request.dualAuth = identity;
-    // IAM identifiers only: never the email, the name or the token.
-    logger.info({ event: 'dual_auth_verified', agentId: identity.agent.id, humanId: humanIdForLogging(identity.human.id) }, 'Request authorized');
+    const verdict = await guard((name) => request.headers[name], request);
+    if (verdict.refusal) return reply.code(verdict.refusal.status).headers(verdict.refusal.headers).send(verdict.refusal.body);
+    request.dualAuth = verdict.identity;
   });
 };
 

@@ -1,5 +1,5 @@
 /**
- * express, fastify and fastify-plugin are optional peers: only the sub-path
+ * express, fastify, fastify-plugin, hono, the MCP SDK and the OpenTelemetry API are optional peers: only the sub-path
  * entries may load them. Walks the static and dynamic imports reachable from
  * src/index.ts and fails on any value import of those packages.
  */
@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const PEERS = new Set(['express', 'fastify', 'fastify-plugin']);
+const PEERS = new Set(['express', 'fastify', 'fastify-plugin', 'hono', '@hono/node-server', '@modelcontextprotocol/sdk', '@opentelemetry/api']);
 // `import type` / `export type` are erased; everything else loads the module.
 const IMPORT = /(?:^|\n)\s*(import|export)\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 
@@ -40,7 +40,7 @@ function reachablePackages(entry: string): Set<string> {
 }
 
 describe('entry isolation', () => {
-  it('the main entry never loads express, fastify or fastify-plugin', () => {
+  it('the main entry never loads a framework, the MCP SDK or the OpenTelemetry API', () => {
     const packages = reachablePackages(resolve(root, 'src/index.ts'));
     expect([...packages].filter((p) => PEERS.has(p))).toEqual([]);
     expect(packages.has('jose')).toBe(true); // the walk does reach the verifier
@@ -51,5 +51,7 @@ describe('entry isolation', () => {
     expect([...express].filter((p) => PEERS.has(p))).toEqual([]); // express: types only
     const fastify = reachablePackages(resolve(root, 'src/fastify.ts'));
     expect([...fastify].filter((p) => PEERS.has(p))).toEqual(['fastify-plugin']);
+    const hono = reachablePackages(resolve(root, 'src/hono.ts'));
+    expect([...hono].filter((p) => PEERS.has(p))).toEqual([]); // hono: types only
   });
 });
