@@ -27,6 +27,11 @@ export interface ExchangeRequest {
   scopes: readonly string[];
 }
 
+/** The `scope` field of an exchange request: present only when scopes are asked for. */
+export function scopeField(scopes: readonly string[]): { scope?: string } {
+  return scopes.length > 0 ? { scope: scopes.join(' ') } : {};
+}
+
 /** The subject token and its type of a token-exchange request; the messages never show the token. */
 export function checkSubjectToken(subjectToken: unknown, subjectTokenType: unknown): { subjectToken: string; subjectTokenType: string } {
   if (typeof subjectToken !== 'string' || subjectToken.length === 0) {

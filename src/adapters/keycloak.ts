@@ -1,7 +1,7 @@
 import type { Act } from '../domain/act.js';
 import { ClientAssertionAdapter, type AssertionAdapterOptions } from './assertion-adapter.js';
 import type { VendorProfile } from './base.js';
-import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE, type ExchangeRequest } from './delegation.js';
+import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE, scopeField, type ExchangeRequest } from './delegation.js';
 import type { AdapterConfigInput } from './config-input.js';
 
 const KEYCLOAK: VendorProfile = {
@@ -52,7 +52,7 @@ export class KeycloakAdapter extends ClientAssertionAdapter {
       subject_token: subjectToken,
       subject_token_type: subjectTokenType,
       requested_token_type: ACCESS_TOKEN_TYPE,
-      ...(scopes.length > 0 ? { scope: scopes.join(' ') } : {}),
+      ...scopeField(scopes),
       ...this.assertionFields(await this.createClientAssertion(agentId)),
     };
   }

@@ -2,7 +2,7 @@ import { DualAuthError } from '../errors.js';
 import type { Act } from '../domain/act.js';
 import { ClientAssertionAdapter, type AssertionAdapterOptions } from './assertion-adapter.js';
 import type { VendorProfile } from './base.js';
-import { TOKEN_EXCHANGE_GRANT_TYPE, type ExchangeRequest } from './delegation.js';
+import { TOKEN_EXCHANGE_GRANT_TYPE, scopeField, type ExchangeRequest } from './delegation.js';
 import type { AdapterConfigInput } from './config-input.js';
 
 const OKTA: VendorProfile = {
@@ -72,7 +72,7 @@ export class OktaAdapter extends ClientAssertionAdapter {
       subject_token: subjectToken,
       subject_token_type: subjectTokenType,
       audience: this.audience,
-      ...(scopes.length > 0 ? { scope: scopes.join(' ') } : {}),
+      ...scopeField(scopes),
       ...this.assertionFields(await this.createClientAssertion(agentId)),
     };
   }

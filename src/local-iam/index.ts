@@ -148,8 +148,7 @@ export async function startLocalIam(options: LocalIamOptions = {}): Promise<Loca
     testUser: { ...TEST_USER },
     webApp,
     async issueLoginToken(login: LoginTokenOptions = {}) {
-      const ttlSeconds = login.ttlSeconds ?? DEFAULT_LOGIN_TOKEN_TTL_SECONDS;
-      if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) throw new DualAuthError('ttlSeconds must be a positive integer', 'ERR_INVALID_ARGUMENT');
+      const ttlSeconds = numberOption('ttlSeconds', login.ttlSeconds, DEFAULT_LOGIN_TOKEN_TTL_SECONDS, POSITIVE_INTEGER);
       const audience = login.audience ?? agentSubjectAudience(vendor, agent.clientId);
       if (typeof audience !== 'string' || audience.length === 0) throw new DualAuthError('audience must be a non-empty string', 'ERR_INVALID_ARGUMENT');
       const claims = shapeLoginTokenClaims(vendor, {

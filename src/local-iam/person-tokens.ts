@@ -5,8 +5,7 @@
  * verify with the JWKS it publishes; a subject token is verified the same way.
  */
 import { randomUUID } from 'node:crypto';
-import { SignJWT, createLocalJWKSet, jwtVerify, type JWTPayload } from 'jose';
-import { importJWK } from 'jose';
+import { SignJWT, createLocalJWKSet, importJWK, jwtVerify, type JWTPayload } from 'jose';
 import { nowSeconds } from '../domain/jti.js';
 
 export interface PersonTokenSigner {

@@ -152,18 +152,7 @@ export function shapeLoginTokenClaims(vendor: LocalIamVendor, t: PersonTokenFact
     case 'okta':
       return { ver: 1, ...base, aud: t.audience, cid: t.clientId, uid: t.userId, sub: t.userId, scp: ['openid'] };
     case 'entraid':
-      return {
-        ...base,
-        aud: t.audience,
-        nbf: t.iat,
-        ver: '2.0',
-        tid: t.tenantId,
-        oid: t.userId,
-        sub: entraPairwiseSubject(t.userId, t.audience),
-        azp: t.clientId,
-        azpacr: '0',
-        scp: 'access_as_user',
-      };
+      return { ...base, aud: t.audience, ...entraPersonClaims(t), azp: t.clientId, azpacr: '0', scp: 'access_as_user' };
   }
 }
 
@@ -194,28 +183,18 @@ export function shapeDelegatedTokenClaims(vendor: LocalIamVendor, t: PersonToken
     case 'okta':
       return { ver: 1, ...base, cid: t.clientId, uid: t.userId, sub: t.userId, scp: t.scopes };
     case 'entraid':
-      return {
-        ...base,
-        nbf: t.iat,
-        ver: '2.0',
-        tid: t.tenantId,
-        oid: t.userId,
-        sub: entraPairwiseSubject(t.userId, t.audience),
-        azp: t.clientId,
-        appid: t.clientId,
-        azpacr: '1',
-        scp: t.scopes.join(' '),
-      };
+      return { ...base, ...entraPersonClaims(t), azp: t.clientId, appid: t.clientId, azpacr: '1', scp: t.scopes.join(' ') };
   }
 }
 
 /**
- * Entra ID's `sub` of a person is pairwise: the same person has another `sub` for each
- * application (43 base64url characters), while `oid` is their one object id. (In an
- * app-only token `sub` = `oid`, the service principal.)
+ * The claims of an Entra ID v2.0 token that names a person. Their `sub` is pairwise: the same
+ * person has another `sub` for each application (43 base64url characters), while `oid` is their
+ * one object id. (In an app-only token `sub` = `oid`, the service principal.)
  */
-function entraPairwiseSubject(userId: string, audience: string): string {
-  return createHash('sha256').update(`${userId}\n${audience}`).digest('base64url');
+function entraPersonClaims(t: PersonTokenFacts): Record<string, unknown> {
+  const pairwiseSubject = createHash('sha256').update(`${t.userId}\n${t.audience}`).digest('base64url');
+  return { nbf: t.iat, ver: '2.0', tid: t.tenantId, oid: t.userId, sub: pairwiseSubject };
 }
 
 /**

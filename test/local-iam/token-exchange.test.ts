@@ -218,7 +218,7 @@ describe("the vendors' request checks", () => {
   });
 
   it('issueLoginToken checks its options', async () => {
-    await expect(iam('keycloak').issueLoginToken({ ttlSeconds: 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    await expect(iam('keycloak').issueLoginToken({ ttlSeconds: 0 })).rejects.toMatchObject({ code: 'ERR_CONFIGURATION' });
     await expect(iam('keycloak').issueLoginToken({ audience: '' })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
   });
 });

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { createClient, createCluster } from 'redis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisReplayCache } from '../../src/redis/index.js';
+import { startRedisServer } from '../../scripts/redis/servers.js';
 import { markSensitive, rejection, thrown } from '../helpers/log-audit.js';
 import { connection, deleteKeys, nodeUrls, scanEverything, servers, type Topology } from './helpers.js';
 
@@ -147,6 +148,32 @@ describe('RedisReplayCache fails closed, in bounded time', () => {
   it('connect() at start-up: resolves against a live Redis, throws ERR_REPLAY_STORE_UNAVAILABLE otherwise', async () => {
     await cache({ url: servers().standalone }).connect();
     expect((await rejection(cache({ url: 'redis://127.0.0.1:1', commandTimeoutMs: 300 }).connect())).code).toBe('ERR_REPLAY_STORE_UNAVAILABLE');
+  });
+
+  it('a black-holed Redis (SIGSTOP: connected, never answering): refused within the timeout, then works again', async () => {
+    const password = randomBytes(12).toString('hex');
+    markSensitive(password);
+    const server = await startRedisServer({ name: `black-hole-${process.pid}`, password });
+    try {
+      const replay = cache({ url: server.url, commandTimeoutMs: 500 });
+      await replay.connect();
+      server.pause();
+      for (let i = 0; i < 3; i++) {
+        const started = Date.now();
+        expect((await rejection(replay.checkAndStore(jti(), nowSeconds() + 30))).code).toBe('ERR_REPLAY_STORE_UNAVAILABLE');
+        expect(Date.now() - started).toBeLessThan(500 + 2_500);
+      }
+      server.resume();
+      const deadline = Date.now() + 30_000;
+      let fresh: boolean | undefined;
+      while (fresh === undefined && Date.now() < deadline) {
+        fresh = await replay.checkAndStore(jti(), nowSeconds() + 30).catch(() => undefined);
+        if (fresh === undefined) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(fresh).toBe(true);
+    } finally {
+      await server.stop();
+    }
   });
 
   it('nothing listening: refused within the command timeout', async () => {
