@@ -10,7 +10,7 @@ export { DualAuthError, ConfigurationError, SecretsBackendError, TokenRequestErr
 // Configuration and secrets
 export { getConfig, getVendor, getSecretsBackendType, VENDORS, type GetConfigOptions } from './config/index.js';
 export type { Vendor, DualAuthConfig, KeycloakConfig, Auth0Config, OktaConfig, EntraIDConfig, EntraIDAgentConfig, DelegatedAgentConfig } from './config/index.js';
-export { EnvironmentSecretsBackend, createSecretsBackend, type SecretsBackend, type SecretsBackendType } from './secrets/index.js';
+export { EnvironmentSecretsBackend, createSecretsBackend, type SecretsBackend, type SecretsBackendOptions, type SecretsBackendType } from './secrets/index.js';
 
 // Adapters
 export {

@@ -79,3 +79,17 @@ export async function startMoto(files: CertificateFiles, ca: string): Promise<Mo
 
   return { endpoint, pid: child.pid, region: 'us-east-1', admin, reader, denied };
 }
+
+/**
+ * moto's server as LocalStack and `moto_server` run by default: plain HTTP on 127.0.0.1,
+ * no IAM enforcement. For the plain-HTTP-to-loopback case (an emulator without TLS).
+ */
+export async function startPlainMoto(): Promise<{ endpoint: string; pid: number }> {
+  const { motoServer } = ensurePythonTools();
+  const port = await freePort();
+  const { child, logFile } = spawnServer('moto-plain', motoServer, ['-H', '127.0.0.1', '-p', String(port)]);
+  if (!child.pid) throw new Error('moto_server (plain HTTP) did not start');
+  recordServer({ name: 'moto-plain', pid: child.pid });
+  await waitForPort(port, child, 'moto_server (plain HTTP)', logFile);
+  return { endpoint: `http://127.0.0.1:${port}`, pid: child.pid };
+}

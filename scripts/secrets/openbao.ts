@@ -5,6 +5,7 @@
  * Set-up: KV v2 at `secret/`, KV v1 at `kv1/`, AppRole, a read policy for
  * dual-auth/*, and tokens for a reader and for a client without that policy.
  */
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensurePythonTools } from './install.js';
@@ -85,4 +86,32 @@ export async function startOpenBao(files: CertificateFiles, ca: string): Promise
   const readerToken: string = (await call('POST', 'auth/token/create', { policies: ['dual-auth-read'], ttl: '1h' }, root)).auth.client_token;
   const deniedToken: string = (await call('POST', 'auth/token/create', { policies: ['default'], ttl: '1h' }, root)).auth.client_token;
   return { addr, pid: child.pid, rootToken: root, readerToken, deniedToken, roleId, secretId };
+}
+
+/**
+ * OpenBao in dev mode, as `vault server -dev` / `bao server -dev` run by default: plain
+ * HTTP on 127.0.0.1, in-memory, unsealed, KV v2 at `secret/`, a root token we choose.
+ * For the plain-HTTP-to-loopback case.
+ */
+export async function startOpenBaoDev(): Promise<{ addr: string; pid: number; rootToken: string }> {
+  const { bao } = ensurePythonTools();
+  const port = await freePort();
+  const rootToken = `dev-${randomBytes(12).toString('hex')}`;
+  const { child, logFile } = spawnServer(
+    'openbao-dev',
+    bao,
+    ['server', '-dev', `-dev-listen-address=127.0.0.1:${port}`, `-dev-root-token-id=${rootToken}`],
+    { BAO_LOG_LEVEL: 'warn' },
+  );
+  if (!child.pid) throw new Error('bao server -dev did not start');
+  recordServer({ name: 'openbao-dev', pid: child.pid });
+  await waitForPort(port, child, 'bao server -dev', logFile);
+  const addr = `http://127.0.0.1:${port}`;
+  // Dev mode mounts KV v2 at secret/ as it starts; wait until it answers.
+  for (let i = 0; i < 100; i++) {
+    const mounts = await fetch(`${addr}/v1/sys/mounts/secret/tune`, { headers: { 'x-vault-token': rootToken } }).catch(() => undefined);
+    if (mounts?.status === 200) return { addr, pid: child.pid, rootToken };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`bao server -dev: no KV mount at secret/ (log: ${logFile})`);
 }

@@ -54,7 +54,7 @@ export async function getConfig(options: GetConfigOptions = {}): Promise<DualAut
   const env = options.env ?? process.env;
   const logger = toLogger(options.logger);
   const type = options.secretsBackend ?? getSecretsBackendType(env);
-  const backend: SecretsBackend = options.backend ?? environmentBackendFor(type, env) ?? (await createSecretsBackend(type, env));
+  const backend: SecretsBackend = options.backend ?? environmentBackendFor(type, env) ?? (await createSecretsBackend(type, env, { logger }));
   try {
     // A synchronous backend (the environment) is read without a promise per key: config loading is on hot paths.
     const sync = backend.getSecretSync?.bind(backend);

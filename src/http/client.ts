@@ -13,6 +13,7 @@ import { NON_NEGATIVE, POSITIVE, POSITIVE_INTEGER, integerBetween, numberOption 
 import { untilAborted } from './abort.js';
 import { HttpError, toHttpError } from './errors.js';
 import { mayRetry, resolveRetryPolicy, type RetryPolicy, type RetryPolicyName } from './retry-policy.js';
+import { endpointKind } from './loopback.js';
 import { externalPool, sharedPool, type ConnectionPool } from './pool.js';
 import type { CaOption } from './tls.js';
 
@@ -53,6 +54,11 @@ export interface HttpClientOptions {
    * Default is 'idempotent'.
    */
   retryPolicy?: RetryPolicy | RetryPolicyName;
+  /**
+   * Also accept `http://` URLs to a loopback address (127.0.0.0/8, ::1, localhost): local
+   * emulators of a secrets store. Any other `http://` URL is still refused. Default is false.
+   */
+  allowHttpToLoopback?: boolean;
 }
 
 export interface HttpRequest {
@@ -120,6 +126,7 @@ export class HttpClient {
   private readonly pool: ConnectionPool;
   private readonly logger: Logger;
   private readonly retryPolicy: RetryPolicy;
+  private readonly allowHttpToLoopback: boolean;
 
   constructor(options: HttpClientOptions = {}) {
     this.timeoutMs = numberOption('timeoutMs', options.timeoutMs, DEFAULTS.timeoutMs, POSITIVE);
@@ -131,11 +138,12 @@ export class HttpClient {
     this.pool = options.dispatcher ? externalPool(options.dispatcher) : sharedPool(options.ca, this.timeoutMs);
     this.logger = toLogger(options.logger);
     this.retryPolicy = resolveRetryPolicy(options.retryPolicy ?? 'idempotent');
+    this.allowHttpToLoopback = options.allowHttpToLoopback === true;
   }
 
   /** Sends a request, retrying as its retry policy allows; returns the last answer whatever its status. */
   async request(url: string | URL, init: HttpRequest = {}): Promise<HttpResponse> {
-    const target = requireHttpsUrl(url);
+    const target = this.allowHttpToLoopback && endpointKind(url) === 'loopback-http' ? new URL(url) : requireHttpsUrl(url);
     const maxAttempts = init.retry === false ? 1 : this.retries + 1;
     const policy = init.retryPolicy === undefined ? this.retryPolicy : resolveRetryPolicy(init.retryPolicy);
     const method = (init.method ?? 'GET').toUpperCase();

@@ -3,13 +3,15 @@
  * @aws-sdk/client-secrets-manager, an optional peer dependency loaded here only.
  *
  * Secret name = DUAL_AUTH_AWS_SECRET_PREFIX (default `dual-auth/`) + KEY unchanged.
- * Endpoint: AWS_ENDPOINT_URL_SECRETS_MANAGER, else AWS_ENDPOINT_URL (HTTPS only),
- * else the regional AWS endpoint. Credentials: the SDK's default chain, or
+ * Endpoint: AWS_ENDPOINT_URL_SECRETS_MANAGER, else AWS_ENDPOINT_URL (HTTPS, or plain
+ * HTTP to a loopback address for a local emulator, with a warning), else the regional AWS endpoint. Credentials: the SDK's default chain, or
  * AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (/ AWS_SESSION_TOKEN) from `env`.
  */
 import type * as AwsSdk from '@aws-sdk/client-secrets-manager';
 import { SecretsBackendError, errorClassName } from '../errors.js';
+import { toLogger, type Logger, type LoggerLike } from '../logging.js';
 import type { SecretsBackend } from './backend.js';
+import { checkEndpoint } from './endpoint.js';
 import { awsSecretName, envTrimmed, envValue } from './names.js';
 import { agentWithCa } from './tls.js';
 import { importOptional } from './optional-import.js';
@@ -24,6 +26,8 @@ export interface AwsBackendOptions {
   timeoutMs?: number;
   /** Extra CA certificate(s) (PEM) to trust, e.g. for a private endpoint; NODE_EXTRA_CA_CERTS works too. */
   ca?: string | string[];
+  /** pino-compatible logger for warnings (a plain-HTTP loopback endpoint). Default is silent. */
+  logger?: LoggerLike;
 }
 
 export async function createAwsBackend(env: Env, options: AwsBackendOptions = {}): Promise<SecretsBackend> {
@@ -31,7 +35,7 @@ export async function createAwsBackend(env: Env, options: AwsBackendOptions = {}
   const region = envTrimmed(env, 'DUAL_AUTH_AWS_REGION') ?? 'us-east-1';
   const prefix = envValue(env, 'DUAL_AUTH_AWS_SECRET_PREFIX', 'dual-auth/');
   const binaryEncoding = binaryEncodingOf(env);
-  const endpoint = endpointOf(env);
+  const endpoint = endpointOf(env, toLogger(options.logger));
   const timeoutMs = options.timeoutMs ?? DEFAULT_SECRETS_TIMEOUT_MS;
 
   let client: AwsSdk.SecretsManagerClient;
@@ -120,13 +124,11 @@ function binaryEncodingOf(env: Env): 'base64' | 'raw' {
 }
 
 /** The service-specific variable wins over the global one, as in the AWS SDKs. */
-function endpointOf(env: Env): string | undefined {
+function endpointOf(env: Env, logger: Logger): string | undefined {
   const name = envTrimmed(env, 'AWS_ENDPOINT_URL_SECRETS_MANAGER') ? 'AWS_ENDPOINT_URL_SECRETS_MANAGER' : 'AWS_ENDPOINT_URL';
   const endpoint = envTrimmed(env, name);
   if (!endpoint) return undefined;
-  if (!endpoint.startsWith('https://')) {
-    throw new SecretsBackendError(`${name} must use HTTPS. Example: https://secretsmanager.example.com`, BACKEND, { code: 'ERR_INSECURE_URL' });
-  }
+  checkEndpoint(endpoint, name, BACKEND, 'https://secretsmanager.example.com', logger);
   return endpoint;
 }
 

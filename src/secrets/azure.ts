@@ -4,7 +4,8 @@
  * peer dependencies loaded here only.
  *
  * Secret = DUAL_AUTH_AZURE_SECRET_PREFIX (default `dual-auth-`) + key lower-cased
- * with `_` -> `-`, in the vault DUAL_AUTH_AZURE_VAULT_URL (required, HTTPS).
+ * with `_` -> `-`, in the vault DUAL_AUTH_AZURE_VAULT_URL (required, HTTPS, also on loopback:
+ * the Azure SDK refuses to send its bearer token over plain HTTP).
  * DUAL_AUTH_AZURE_DISABLE_CHALLENGE_RESOURCE_VERIFICATION=true is for a vault
  * whose host is not under the token's resource domain (a local emulator, some
  * private deployments); the Azure SDK documents the same switch.
@@ -12,7 +13,10 @@
 import type * as AzureIdentity from '@azure/identity';
 import type * as AzureSecrets from '@azure/keyvault-secrets';
 import { SecretsBackendError, errorClassName } from '../errors.js';
+import { endpointKind } from '../http/loopback.js';
+import { toLogger, type LoggerLike } from '../logging.js';
 import type { SecretsBackend } from './backend.js';
+import { checkEndpoint } from './endpoint.js';
 import { envFlag, envTrimmed, envValue, prefixedSecretName } from './names.js';
 import { importOptional } from './optional-import.js';
 import { agentWithCa } from './tls.js';
@@ -31,6 +35,8 @@ export interface AzureBackendOptions {
   ca?: string | string[];
   /** A credential of your own instead of DefaultAzureCredential. */
   credential?: ConstructorParameters<typeof AzureSecrets.SecretClient>[1];
+  /** pino-compatible logger. Default is silent. */
+  logger?: LoggerLike;
 }
 
 export async function createAzureBackend(env: Env, options: AzureBackendOptions = {}): Promise<SecretsBackend> {
@@ -41,9 +47,17 @@ export async function createAzureBackend(env: Env, options: AzureBackendOptions 
   if (!vaultUrl) {
     throw new SecretsBackendError('DUAL_AUTH_AZURE_VAULT_URL environment variable is required for Azure backend.', BACKEND, { code: 'ERR_CONFIGURATION' });
   }
-  if (!vaultUrl.startsWith('https://')) {
-    throw new SecretsBackendError('DUAL_AUTH_AZURE_VAULT_URL must use HTTPS. Example: https://my-vault.vault.azure.net', BACKEND, { code: 'ERR_INSECURE_URL' });
+  // The Azure SDK sends its bearer token over HTTPS only, loopback included ("Bearer token
+  // authentication is not permitted for non-TLS protected (non-https) URLs"), so the loopback
+  // exception of the other backends cannot apply here; Key Vault emulators serve HTTPS.
+  if (endpointKind(vaultUrl) === 'loopback-http') {
+    throw new SecretsBackendError(
+      'DUAL_AUTH_AZURE_VAULT_URL must use HTTPS, also on a loopback address: the Azure SDK sends its bearer token over HTTPS only.',
+      BACKEND,
+      { code: 'ERR_INSECURE_URL', hint: 'Serve the emulator over HTTPS and trust its CA with NODE_EXTRA_CA_CERTS.' },
+    );
   }
+  checkEndpoint(vaultUrl, 'DUAL_AUTH_AZURE_VAULT_URL', BACKEND, 'https://my-vault.vault.azure.net', toLogger(options.logger));
 
   let client: AzureSecrets.SecretClient;
   try {

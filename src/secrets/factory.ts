@@ -1,8 +1,17 @@
 import { ConfigurationError, SecretsBackendError } from '../errors.js';
+import type { LoggerLike } from '../logging.js';
 import type { SecretsBackend, SecretsBackendType } from './backend.js';
 import { EnvironmentSecretsBackend } from './env.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+export interface SecretsBackendOptions {
+  /**
+   * pino-compatible logger for the backend's warnings (a plain-HTTP endpoint on a loopback
+   * address); never receives a secret. Default is silent.
+   */
+  logger?: LoggerLike;
+}
 
 const ALIASES: Record<string, SecretsBackendType> = {
   env: 'env',
@@ -33,20 +42,21 @@ export function environmentBackendFor(type: string, env: Env = process.env): Env
  * Creates a secrets backend. Cloud backends are loaded on demand, so their SDKs
  * (optional peer dependencies) load only when chosen.
  */
-export async function createSecretsBackend(type: string, env: Env = process.env): Promise<SecretsBackend> {
+export async function createSecretsBackend(type: string, env: Env = process.env, options: SecretsBackendOptions = {}): Promise<SecretsBackend> {
   const resolved = resolveSecretsBackendType(type);
+  const shared = options.logger === undefined ? {} : { logger: options.logger };
   try {
     switch (resolved) {
       case 'env':
         return new EnvironmentSecretsBackend(env);
       case 'aws':
-        return await (await import('./aws.js')).createAwsBackend(env);
+        return await (await import('./aws.js')).createAwsBackend(env, shared);
       case 'gcp':
-        return await (await import('./gcp.js')).createGcpBackend(env);
+        return await (await import('./gcp.js')).createGcpBackend(env, shared);
       case 'azure':
-        return await (await import('./azure.js')).createAzureBackend(env);
+        return await (await import('./azure.js')).createAzureBackend(env, shared);
       case 'vault':
-        return await (await import('./vault.js')).createVaultBackend(env);
+        return await (await import('./vault.js')).createVaultBackend(env, shared);
     }
   } catch (error) {
     if (error instanceof SecretsBackendError || error instanceof ConfigurationError) throw error;

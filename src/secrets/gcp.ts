@@ -12,7 +12,10 @@
  */
 import type * as GcpSdk from '@google-cloud/secret-manager';
 import { SecretsBackendError, errorClassName } from '../errors.js';
+import { isLoopbackHost } from '../http/loopback.js';
+import { toLogger, type LoggerLike } from '../logging.js';
 import type { SecretsBackend } from './backend.js';
+import { warnPlaintext } from './endpoint.js';
 import { envFlag, envTrimmed, envValue, prefixedSecretName } from './names.js';
 import { importOptional } from './optional-import.js';
 import { DEFAULT_SECRETS_TIMEOUT_MS, finishValue, raceSignal } from './value.js';
@@ -37,6 +40,8 @@ const STATUS_NAMES: Record<number, string> = {
 export interface GcpBackendOptions {
   /** Per-call timeout in milliseconds (default 10 000). */
   timeoutMs?: number;
+  /** pino-compatible logger for warnings (plaintext gRPC to a loopback emulator). Default is silent. */
+  logger?: LoggerLike;
 }
 
 export async function createGcpBackend(env: Env, options: GcpBackendOptions = {}): Promise<SecretsBackend> {
@@ -55,13 +60,14 @@ export async function createGcpBackend(env: Env, options: GcpBackendOptions = {}
     clientOptions.port = endpoint.port;
   }
   if (envFlag(env, 'DUAL_AUTH_GCP_PLAINTEXT')) {
-    if (!endpoint || !isLoopback(endpoint.host)) {
+    if (!endpoint || !isLoopbackHost(endpoint.host)) {
       throw new SecretsBackendError(
         'DUAL_AUTH_GCP_PLAINTEXT is only for a local emulator: set DUAL_AUTH_GCP_ENDPOINT to a loopback host:port (127.0.0.1, localhost or [::1]).',
         BACKEND,
         { code: 'ERR_INSECURE_URL' },
       );
     }
+    warnPlaintext('DUAL_AUTH_GCP_ENDPOINT', BACKEND, toLogger(options.logger));
     // Plaintext channel without Google credentials: what the Secret Manager emulators speak.
     clientOptions.sslCreds = (await grpcModule()).credentials.createInsecure();
     // A fixed universe domain, so the client never looks for credentials (nor probes the GCE metadata server).
@@ -129,10 +135,6 @@ function parseEndpoint(value: string | undefined): { host: string; port: number 
   }
   const host = match[1] as string;
   return { host: host.startsWith('[') ? host.slice(1, -1) : host, port: match[2] ? Number(match[2]) : 443 };
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
 function grpcCode(error: unknown): number | undefined {

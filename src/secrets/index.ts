@@ -1,3 +1,3 @@
 export type { SecretsBackend, SecretsBackendType } from './backend.js';
 export { EnvironmentSecretsBackend } from './env.js';
-export { createSecretsBackend } from './factory.js';
+export { createSecretsBackend, type SecretsBackendOptions } from './factory.js';

@@ -7,12 +7,15 @@
  * A secret `{ value: X }` yields X; any other map yields its JSON (Python's text).
  * Auth: VAULT_TOKEN, else AppRole (VAULT_ROLE_ID + VAULT_SECRET_ID), else the
  * Kubernetes service-account token with role VAULT_K8S_ROLE (default dual-auth).
- * VAULT_ADDR must be HTTPS; a private CA comes from VAULT_CACERT (a PEM file)
+ * VAULT_ADDR must be HTTPS (plain HTTP only to a loopback address, e.g. `vault server -dev`,
+ * with a warning); a private CA comes from VAULT_CACERT (a PEM file)
  * or NODE_EXTRA_CA_CERTS. VAULT_SKIP_VERIFY is ignored: certificates are always checked.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { SecretsBackendError, errorClassName } from '../errors.js';
+import { toLogger, type LoggerLike } from '../logging.js';
 import type { SecretsBackend } from './backend.js';
+import { checkEndpoint } from './endpoint.js';
 import { envTrimmed, envValue, vaultSecretPath } from './names.js';
 import { importOptional } from './optional-import.js';
 import { pythonJsonDumps } from '../python-json.js';
@@ -45,6 +48,8 @@ export interface VaultBackendOptions {
   ca?: string | string[];
   /** Where the Kubernetes service-account token is read from (default the in-pod path). */
   kubernetesTokenPath?: string;
+  /** pino-compatible logger for warnings (a plain-HTTP loopback VAULT_ADDR). Default is silent. */
+  logger?: LoggerLike;
 }
 
 export async function createVaultBackend(env: Env, options: VaultBackendOptions = {}): Promise<SecretsBackend> {
@@ -57,9 +62,7 @@ export async function createVaultBackend(env: Env, options: VaultBackendOptions 
   const prefix = envValue(env, 'DUAL_AUTH_VAULT_PATH_PREFIX', 'dual-auth/');
   const timeoutMs = options.timeoutMs ?? DEFAULT_SECRETS_TIMEOUT_MS;
   if (!addr) throw new SecretsBackendError('VAULT_ADDR environment variable is required for Vault backend.', BACKEND, { code: 'ERR_CONFIGURATION' });
-  if (!addr.startsWith('https://')) {
-    throw new SecretsBackendError('VAULT_ADDR must use HTTPS. Example: https://vault.example.com:8200', BACKEND, { code: 'ERR_INSECURE_URL' });
-  }
+  const plaintext = checkEndpoint(addr, 'VAULT_ADDR', BACKEND, 'https://vault.example.com:8200', toLogger(options.logger)) === 'loopback-http';
 
   const cas = [...caList(options.ca), ...caFile(envTrimmed(env, 'VAULT_CACERT'))];
   let client: VaultClient;
@@ -70,8 +73,8 @@ export async function createVaultBackend(env: Env, options: VaultBackendOptions 
       ...(namespace ? { namespace } : {}),
       // node-vault's own transport (axios) follows redirects with X-Vault-Token, even to http://,
       // and its debug output prints login bodies: it talks through our HTTP layer instead
-      // (HTTPS only, no redirects, certificates always checked, bounded bodies) and stays silent.
-      'request-promise': vaultTransport(new HttpClient({ timeoutMs, ...(cas.length ? { ca: cas } : {}) })),
+      // (HTTPS only but to a loopback VAULT_ADDR, no redirects, certificates always checked, bounded bodies) and stays silent.
+      'request-promise': vaultTransport(new HttpClient({ timeoutMs, allowHttpToLoopback: plaintext, ...(cas.length ? { ca: cas } : {}) })),
       debug: () => {},
     });
     // node-vault falls back to VAULT_TOKEN / VAULT_PREFIX / VAULT_NAMESPACE from process.env; we read only `env`.

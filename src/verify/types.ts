@@ -122,6 +122,7 @@ export interface VerifyOptions {
   /**
    * Or the HTTPS URL where the application publishes its JWK Set: keys picked by `kid`, refetched on an
    * unknown `kid` (rotation), cached as `jwksUri` is (same `ca`, timeout, cooldown and maximum age).
+   * Default is none.
    */
   actAssertionJwksUri?: string;
   /**
@@ -137,8 +138,8 @@ export interface VerifyOptions {
   actAssertionMaxAgeSeconds?: number;
   /**
    * One call per assertion: each assertion's `jti` is recorded here until it expires and a second use
-   * is refused (ERR_ACT_ASSERTION_REPLAY). Off by default: within its lifetime an agent may call the API
-   * several times with one assertion. Share one store between replicas (e.g. `RedisReplayCache`).
+   * is refused (ERR_ACT_ASSERTION_REPLAY). Default is none (off): within its lifetime an agent may call
+   * the API several times with one assertion. Share one store between replicas (e.g. `RedisReplayCache`).
    */
   actAssertionReplayCache?: ReplayCache;
   /**

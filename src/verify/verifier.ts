@@ -115,7 +115,7 @@ function buildVerifier(options: VerifyOptions, shareRemote: boolean): DualSubjec
         : { agent, human, layout, claims };
       if (policy) await policy(agent, human, call?.request);
       // Last: a call refused for any other reason does not use up a one-time assertion.
-      if (consumeAssertion && assertionClaims && layout === 'assertion') await consumeAssertion(assertionClaims);
+      if (consumeAssertion && assertionClaims) await consumeAssertion(assertionClaims);
       return identity;
     } catch (error) {
       const failure = error instanceof DualAuthError ? error : new DualAuthError('Verification failed', 'ERR_TOKEN_INVALID', { cause: error });

@@ -78,8 +78,9 @@ describe('aws backend against moto (HTTPS, IAM enforced)', () => {
     await expectBackendError(getConfig({ secretsBackend: 'aws', env: { ...readerEnv, AWS_SECRET_ACCESS_KEY: 'nope', DUAL_AUTH_VENDOR: 'okta' } }), 'aws');
   });
 
-  it('refuses a plain-HTTP endpoint and honours an aborted signal', async () => {
-    await expectBackendError(createAwsBackend({ ...readerEnv, AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.endpoint.replace('https:', 'http:') }), 'aws', 'ERR_INSECURE_URL');
+  it('refuses a plain-HTTP endpoint off loopback and honours an aborted signal', async () => {
+    // Plain HTTP is taken on loopback only (test/secrets/plain-loopback.test.ts).
+    await expectBackendError(createAwsBackend({ ...readerEnv, AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.endpoint.replace('https://127.0.0.1', 'http://moto.example.com') }), 'aws', 'ERR_INSECURE_URL');
     const backend = await createAwsBackend(readerEnv);
     await expectBackendError(backend.getSecret('AGENT_CLIENT_ID', { signal: AbortSignal.abort() }), 'aws', 'ERR_ABORTED');
   });

@@ -8,6 +8,8 @@ export interface SecretsServers {
   vault: { addr: string; rootToken: string; readerToken: string; deniedToken: string; roleId: string; secretId: string };
   gcp: { endpoint: string };
   azure: { vaultUrl: string; identityEndpoint: string; headers: { admin: string; reader: string } };
+  /** Emulators as they run by default: plain HTTP on 127.0.0.1 (moto for AWS, `bao server -dev` for Vault). */
+  plainLoopback: { awsEndpoint: string; vaultAddr: string; vaultRootToken: string };
   timings: Record<string, number>;
 }
 

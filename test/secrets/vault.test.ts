@@ -92,7 +92,8 @@ describe('vault backend against OpenBao (HTTPS, real server)', () => {
       'No Vault authentication credentials found.',
     );
     await expectBackendError(createVaultBackend({ VAULT_TOKEN: 'x' }), 'vault', 'ERR_CONFIGURATION', 'VAULT_ADDR environment variable is required');
-    await expectBackendError(createVaultBackend({ ...tokenEnv, VAULT_ADDR: bao.addr.replace('https:', 'http:') }), 'vault', 'ERR_INSECURE_URL');
+    // Plain HTTP is taken on loopback only (test/secrets/plain-loopback.test.ts).
+    await expectBackendError(createVaultBackend({ ...tokenEnv, VAULT_ADDR: bao.addr.replace('https://127.0.0.1', 'http://vault.example.com') }), 'vault', 'ERR_INSECURE_URL');
     // VAULT_SKIP_VERIFY is ignored; a CA file that is not the server's fails the TLS check
     // (NODE_EXTRA_CA_CERTS, which names the test CA here, is trusted too, so it is cleared for this case).
     const extra = process.env.NODE_EXTRA_CA_CERTS;
