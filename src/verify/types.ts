@@ -89,6 +89,14 @@ export interface VerifyOptions {
   jwksCooldownMs?: number;
   /** Maximum age of the cached JWKS before a refetch. Default is 600000 (10 minutes). */
   jwksCacheMaxAgeMs?: number;
+  /**
+   * How long past `jwksCacheMaxAgeMs` the keys last fetched keep verifying while the JWKS endpoint
+   * cannot be reached (refused, timed out, an error status, not a key set): a fail-open window that
+   * keeps an API up through an IAM outage (docs/reliability.md). While it lasts, one refetch is tried
+   * per `jwksCooldownMs`; the others verify with the cached keys at once. Past it, verification fails
+   * with ERR_JWKS_UNAVAILABLE (503). 0 turns it off. Default is 3600000 (1 hour).
+   */
+  jwksMaxStaleMs?: number;
 
   /**
    * The layout(s) this API accepts; with several, each token is read in the layout its claims show
