@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['test/keycloak/**', 'test/secrets/**', 'test/interop/**', 'test/redis/**', 'node_modules/**'],
+    exclude: ['test/keycloak/**', 'test/secrets/**', 'test/interop/**', 'test/redis/**', 'test/faults/**', 'node_modules/**'],
     setupFiles: ['test/helpers/log-audit.ts'],
     testTimeout: 20_000,
     hookTimeout: 60_000,

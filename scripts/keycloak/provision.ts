@@ -97,6 +97,13 @@ export async function ensureKeycloak(log: Log = () => {}, timeoutMs = 300_000): 
   }
   rmSync(paths.pidFile, { force: true });
 
+  const foreign = await foreignKeycloak();
+  if (foreign) {
+    // Another checkout of this project (another engineer's worktree) runs it: share it, never stop it.
+    log(`Keycloak of ${foreign.checkout} already running (pid ${foreign.pid}): reusing it`);
+    return { env: writeEnvFile(foreign.caCert), started: false, pid: foreign.pid };
+  }
+
   const java = checkJava();
   checkMaven();
   if (await portAnswers()) {
@@ -392,13 +399,37 @@ function portAnswers(): Promise<boolean> {
   });
 }
 
-export async function isHealthy(): Promise<boolean> {
-  if (!existsSync(paths.caCert)) return false;
+export async function isHealthy(caCert = paths.caCert): Promise<boolean> {
+  if (!existsSync(caCert)) return false;
   try {
-    return (await get(`${realmUrl}/.well-known/openid-configuration`, readFileSync(paths.caCert, 'utf8'))) === 200;
+    return (await get(`${realmUrl}/.well-known/openid-configuration`, readFileSync(caCert, 'utf8'))) === 200;
   } catch {
     return false;
   }
+}
+
+/**
+ * A healthy Keycloak on our port started by another checkout of this project (its command
+ * line names `<checkout>/.cache/keycloak/keycloak-<version>`), with that checkout's CA.
+ */
+async function foreignKeycloak(): Promise<{ pid: number; checkout: string; caCert: string } | undefined> {
+  const marker = `/.cache/keycloak/keycloak-${KEYCLOAK_VERSION}/`;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    const home = /-Dkc\.home\.dir=([^\0]+)/.exec(cmdline)?.[1];
+    if (!home?.includes(marker) || !cmdline.includes(`--https-port=${KEYCLOAK_PORT}`)) continue;
+    const checkout = home.slice(0, home.indexOf(marker));
+    if (checkout === ROOT) continue;
+    const caCert = join(checkout, '.cache/keycloak/tls/ca.pem');
+    if (await isHealthy(caCert)) return { pid: Number(entry), checkout, caCert };
+  }
+  return undefined;
 }
 
 async function waitHealthy(pid: number, timeoutMs: number, log: Log): Promise<boolean> {
@@ -430,7 +461,7 @@ interface RealmExport {
   users: { id?: string; email?: string; username: string; serviceAccountClientId?: string; credentials?: { type: string; value: string }[] }[];
 }
 
-export function keycloakEnv(): KeycloakEnv {
+export function keycloakEnv(caCert = paths.caCert): KeycloakEnv {
   const realm = JSON.parse(readFileSync(paths.realmJson, 'utf8')) as RealmExport;
   const agent = realm.clients.find((c) => c.clientId === 'finance-agent');
   const user = realm.users.find((u) => u.serviceAccountClientId === undefined && u.id !== undefined);
@@ -453,12 +484,12 @@ export function keycloakEnv(): KeycloakEnv {
     USER_LOGIN_CLIENT_ID: login.clientId,
     TEST_USER_USERNAME: user.username,
     TEST_USER_PASSWORD: password,
-    NODE_EXTRA_CA_CERTS: paths.caCert,
+    NODE_EXTRA_CA_CERTS: caCert,
   };
 }
 
-function writeEnvFile(): KeycloakEnv {
-  const env = keycloakEnv();
+function writeEnvFile(caCert = paths.caCert): KeycloakEnv {
+  const env = keycloakEnv(caCert);
   const body = [
     '# Written by npm run keycloak:start for the LOCAL DEVELOPMENT Keycloak only (dev-only secret and password).',
     '# Load it with: set -a; . ./.keycloak.env; set +a',

@@ -31,6 +31,8 @@ export interface RedisServerOptions {
   users?: string[];
   /** Run as a Redis Cluster node. */
   cluster?: boolean;
+  /** The server binary. Default is 'redis-server' (Debian's); e.g. a valkey-server. */
+  binary?: string;
 }
 
 export interface RedisServer {
@@ -90,7 +92,8 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Red
   ];
   writeFileSync(configFile, `${lines.join('\n')}\n`, { mode: 0o600 });
 
-  let child: ChildProcess = await launch(configFile, logFile, options.name);
+  const binary = options.binary ?? 'redis-server';
+  let child: ChildProcess = await launch(binary, configFile, logFile, options.name);
   const scheme = options.tls ? 'rediss' : 'redis';
   return {
     name: options.name,
@@ -104,7 +107,7 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Red
     },
     async restart() {
       await stopChild(child);
-      child = await launch(configFile, logFile, options.name);
+      child = await launch(binary, configFile, logFile, options.name);
     },
     pause() {
       child.kill('SIGSTOP');
@@ -171,16 +174,16 @@ async function waitForClusterOk(nodes: readonly RedisServer[], password: string,
   }
 }
 
-async function launch(configFile: string, logFile: string, name: string, timeoutMs = 20_000): Promise<ChildProcess> {
+async function launch(binary: string, configFile: string, logFile: string, name: string, timeoutMs = 20_000): Promise<ChildProcess> {
   const out = openSync(logFile, 'a');
-  const child = spawn('redis-server', [configFile], { stdio: ['ignore', out, out] });
+  const child = spawn(binary, [configFile], { stdio: ['ignore', out, out] });
   const started = readFileSync(logFile, 'utf8').length;
   const deadline = Date.now() + timeoutMs;
   // "Ready to accept connections" once per start: look only at what this start wrote.
   while (!readFileSync(logFile, 'utf8').slice(started).includes('Ready to accept connections')) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`redis-server ${name} did not start; log ${logFile}:\n${tail(logFile)}`);
+      throw new Error(`${binary} ${name} did not start; log ${logFile}:\n${tail(logFile)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

@@ -6,8 +6,7 @@
  * private CAs through `ca`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createSecureContext } from 'node:tls';
-import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
+import { request as undiciRequest, type Dispatcher } from 'undici';
 import { DualAuthError } from '../errors.js';
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
 import { NON_NEGATIVE, POSITIVE, POSITIVE_INTEGER, integerBetween, numberOption } from '../options.js';
@@ -15,7 +14,8 @@ import { untilAborted } from './abort.js';
 import { HttpError, toHttpError } from './errors.js';
 import { mayRetry, resolveRetryPolicy, type RetryPolicy, type RetryPolicyName } from './retry-policy.js';
 import { endpointKind } from './loopback.js';
-import { buildTrustedCas, type CaOption } from './tls.js';
+import { externalPool, sharedPool, type ConnectionPool } from './pool.js';
+import type { CaOption } from './tls.js';
 
 export interface HttpClientOptions {
   /**
@@ -97,29 +97,6 @@ const DEFAULTS = {
   maxResponseBytes: 10 * 1024 * 1024,
 };
 
-// One keep-alive pool per trust configuration, shared by every client that uses it.
-const sharedAgents = new Map<string, Agent>();
-
-function agentFor(ca: CaOption | undefined, connectTimeoutMs: number): Agent {
-  const key = `${connectTimeoutMs}\n${ca === undefined ? '' : (Array.isArray(ca) ? ca : [ca]).map(String).join('\n')}`;
-  let agent = sharedAgents.get(key);
-  if (!agent) {
-    const trusted = buildTrustedCas(ca);
-    agent = new Agent({
-      keepAliveTimeout: 10_000,
-      connections: 128,
-      connect: {
-        // Covers TCP connect and the TLS handshake.
-        timeout: connectTimeoutMs,
-        // One secure context per pool: passing ~150 CAs as `ca` would rebuild it for every TLS connection (12-20 ms CPU).
-        ...(trusted ? { secureContext: createSecureContext({ ca: trusted }) } : {}),
-      },
-    });
-    sharedAgents.set(key, agent);
-  }
-  return agent;
-}
-
 /** Throws unless `url` is an absolute https URL. */
 export function requireHttpsUrl(url: string | URL, message = 'URL must use HTTPS (https://)'): URL {
   let parsed: URL;
@@ -146,7 +123,7 @@ export class HttpClient {
   private readonly backoffMs: number;
   private readonly maxRetryAfterMs: number;
   private readonly maxResponseBytes: number;
-  private readonly dispatcher: Dispatcher;
+  private readonly pool: ConnectionPool;
   private readonly logger: Logger;
   private readonly retryPolicy: RetryPolicy;
   private readonly allowHttpToLoopback: boolean;
@@ -158,7 +135,7 @@ export class HttpClient {
     this.backoffMs = numberOption('backoffMs', options.backoffMs, DEFAULTS.backoffMs, NON_NEGATIVE);
     this.maxRetryAfterMs = numberOption('maxRetryAfterMs', options.maxRetryAfterMs, DEFAULTS.maxRetryAfterMs, NON_NEGATIVE);
     this.maxResponseBytes = numberOption('maxResponseBytes', options.maxResponseBytes, DEFAULTS.maxResponseBytes, POSITIVE_INTEGER);
-    this.dispatcher = options.dispatcher ?? agentFor(options.ca, this.timeoutMs);
+    this.pool = options.dispatcher ? externalPool(options.dispatcher) : sharedPool(options.ca, this.timeoutMs);
     this.logger = toLogger(options.logger);
     this.retryPolicy = resolveRetryPolicy(options.retryPolicy ?? 'idempotent');
     this.allowHttpToLoopback = options.allowHttpToLoopback === true;
@@ -227,15 +204,18 @@ export class HttpClient {
     const forwardAbort = (): void => controller.abort();
     caller?.addEventListener('abort', forwardAbort, { once: true });
     if (caller?.aborted) controller.abort(); // aborted while the body was being built
+    const release = this.pool.begin(target);
+    let answered = false;
     const exchange = async (): Promise<HttpResponse> => {
       const answer = await undiciRequest(target, {
         method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
         headers: init.headers,
         body,
-        dispatcher: this.dispatcher,
+        dispatcher: this.pool.dispatcher,
         signal: controller.signal,
       } as Parameters<typeof undiciRequest>[1]);
       const received = await readBounded(answer.body, this.maxResponseBytes);
+      answered = true;
       return { status: answer.statusCode, headers: flattenHeaders(answer.headers), body: received, attempts: attempt };
     };
     try {
@@ -247,6 +227,8 @@ export class HttpClient {
     } finally {
       clearTimeout(timer);
       caller?.removeEventListener('abort', forwardAbort);
+      // Aborted before the answer: a connection still being set up for it is not waited out.
+      release(!answered && controller.signal.aborted);
     }
   }
 

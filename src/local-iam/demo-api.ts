@@ -68,6 +68,11 @@ export interface DemoApi {
   url: string;
   /** GET: the quarterly report (query `quarter`). */
   reportUrl: string;
+  /**
+   * Requests received so far (of `method` only, when given), answered or not: what tells a
+   * retried call from one sent once.
+   */
+  requestCount(method?: string): number;
   close(): Promise<void>;
 }
 
@@ -160,7 +165,12 @@ export async function startDemoApi(options: DemoApiOptions): Promise<DemoApi> {
     res.status(status).json({ error: status === 500 ? 'server_error' : 'invalid_request' });
   });
 
-  const server: Server = createServer({ cert: options.certificates.cert, key: options.certificates.key, requestTimeout: 15_000, headersTimeout: 10_000 }, app);
+  const received = new Map<string, number>();
+  const server: Server = createServer({ cert: options.certificates.cert, key: options.certificates.key, requestTimeout: 15_000, headersTimeout: 10_000 }, (req, res) => {
+    const method = req.method ?? '';
+    received.set(method, (received.get(method) ?? 0) + 1);
+    app(req, res);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
@@ -174,6 +184,12 @@ export async function startDemoApi(options: DemoApiOptions): Promise<DemoApi> {
   return {
     url,
     reportUrl: `${url}/finance/report`,
+    requestCount(method) {
+      if (method !== undefined) return received.get(method.toUpperCase()) ?? 0;
+      let total = 0;
+      for (const count of received.values()) total += count;
+      return total;
+    },
     close() {
       closed ??= new Promise<void>((resolve) => {
         server.closeAllConnections();

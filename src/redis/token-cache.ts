@@ -134,9 +134,13 @@ export class RedisTokenCache implements TokenStore {
     return token;
   }
 
+  /** Holding the lock: asks the IAM, stores the token, releases the lock. */
   private async requestAndStore(redisKey: string, lockKey: string, owner: string, request: () => Promise<TokenResponse>): Promise<TokenResponse> {
-    const requestedAt = Date.now();
     try {
+      // The previous holder may have stored its token and released the lock between our read and our lock.
+      const stored = await this.read(redisKey);
+      if (stored) return stored;
+      const requestedAt = Date.now();
       const token = await request();
       await this.store(redisKey, token, requestedAt).catch(() => {}); // the token is good even if Redis is not
       return token;

@@ -46,30 +46,52 @@ export function resolveAlgorithms(algorithms: readonly string[] | undefined): st
 
 export type KeySource = CryptoKey | KeyObject | JWTVerifyGetKey;
 
-export interface ResolvedKeys {
-  /** What jwtVerify gets: a key, or a key-set resolver. */
-  key: KeySource;
-  /** The remote set when there is one (for `reload`, `fresh`, tests). */
-  remote?: RemoteJWKSet;
-}
-
 export interface RemoteKeyOptions {
   jwksUri: string;
   ca?: VerifyOptions['ca'];
   timeoutMs: number;
   cooldownMs: number;
   cacheMaxAgeMs: number;
+  /** How long past `cacheMaxAgeMs` the last JWKS fetched keeps verifying while the endpoint cannot be reached. */
+  maxStaleMs: number;
   signal?: AbortSignal | undefined;
 }
 
-export function createRemoteKeys(options: RemoteKeyOptions): RemoteJWKSet {
+/**
+ * A remote JWKS as jwtVerify takes it (jose's RemoteJWKSet underneath), with two
+ * additions: a verification that is aborted does not leave the JWKS fetch it waits
+ * for running (`withSignal`), and the keys last fetched keep verifying for
+ * `maxStaleMs` past their maximum age while the endpoint cannot be reached.
+ */
+export interface RemoteKeys extends JWTVerifyGetKey {
+  /** The key resolver of one verification that `signal` may abort. */
+  withSignal(signal: AbortSignal): JWTVerifyGetKey;
+  /** jose's key set (`reload`, `fresh`, `coolingDown`, `jwks`). */
+  readonly remote: RemoteJWKSet;
+}
+
+type KeyResult = Awaited<ReturnType<JWTVerifyGetKey>>;
+
+export function createRemoteKeys(options: RemoteKeyOptions): RemoteKeys {
   const url = requireHttpsUrl(options.jwksUri, 'jwksUri must use HTTPS (https://)');
   // One attempt plus one retry on 5xx / connection failure; the timeout is ours.
   const httpFetch = createFetch({ timeoutMs: options.timeoutMs, retries: 1, ...(options.ca !== undefined ? { ca: options.ca } : {}) });
   const outer = options.signal;
+  /** The fetch in progress, to abort once nobody waits for it. */
+  let fetching: AbortController | undefined;
+  /** When the last JWKS was received, and when the last refresh failed (performance.now()). */
+  let fetchedAt = Number.NEGATIVE_INFINITY;
+  let failedAt = Number.NEGATIVE_INFINITY;
+  /** Verifications waiting in the key resolver. */
+  let waiting = 0;
+
   const fetchJwks: FetchImplementation = async (href, init) => {
+    const controller = new AbortController();
+    fetching = controller;
     const timeout = AbortSignal.timeout(options.timeoutMs);
-    const signal = AbortSignal.any(outer ? [init.signal, timeout, outer] : [init.signal, timeout]);
+    const signals = [init.signal, controller.signal, timeout];
+    if (outer) signals.push(outer);
+    const signal = AbortSignal.any(signals);
     let response: Response;
     try {
       // Raced against the signal too: an abort during a stalled TLS handshake must not wait for the connect timeout.
@@ -77,19 +99,69 @@ export function createRemoteKeys(options: RemoteKeyOptions): RemoteJWKSet {
     } catch (cause) {
       if (outer?.aborted) throw new DualAuthError('JWKS fetch aborted', 'ERR_ABORTED', { cause });
       throw new DualAuthError('JWKS could not be fetched', 'ERR_JWKS_UNAVAILABLE', { cause });
+    } finally {
+      if (fetching === controller) fetching = undefined;
     }
     if (response.status !== 200) {
       throw new DualAuthError(`JWKS endpoint answered HTTP ${response.status}`, 'ERR_JWKS_UNAVAILABLE');
     }
+    fetchedAt = performance.now();
     return response;
   };
-  return createRemoteJWKSet(url, {
+  const remote = createRemoteJWKSet(url, {
     // jose's own abort timer is a backstop behind the HTTP layer's timeout.
     timeoutDuration: Math.ceil(options.timeoutMs * 2 + 1000),
     cooldownDuration: options.cooldownMs,
     cacheMaxAge: options.cacheMaxAgeMs,
     [customFetch]: fetchJwks,
   });
+
+  // The last key set received, as a local set (rebuilt only when jose holds a new one).
+  let staleSource: JSONWebKeySet | undefined;
+  let staleKeys: JWTVerifyGetKey | undefined;
+  const stale = (): JWTVerifyGetKey | undefined => {
+    const jwks = remote.jwks();
+    if (jwks === undefined || performance.now() > fetchedAt + options.cacheMaxAgeMs + options.maxStaleMs) return undefined;
+    if (jwks !== staleSource) {
+      staleSource = jwks;
+      staleKeys = createLocalJWKSet(jwks);
+    }
+    return staleKeys;
+  };
+
+  const resolve = async (header: Parameters<JWTVerifyGetKey>[0], token: Parameters<JWTVerifyGetKey>[1], signal?: AbortSignal): Promise<KeyResult> => {
+    // The endpoint failed less than a cooldown ago: no new attempt yet, the stale keys answer at once.
+    if (!remote.fresh && performance.now() < failedAt + options.cooldownMs) {
+      const keys = stale();
+      if (keys) return keys(header, token);
+    }
+    waiting++;
+    try {
+      const pending = remote(header, token);
+      return await (signal ? untilAborted(pending, signal) : pending);
+    } catch (error) {
+      if (!isUnavailable(error)) throw error;
+      failedAt = performance.now();
+      const keys = stale();
+      if (keys === undefined) throw error;
+      return keys(header, token);
+    } finally {
+      // Everyone waiting for a fetch gave up: the fetch is aborted (its socket with it).
+      if (--waiting === 0 && fetching !== undefined && signal?.aborted) fetching.abort();
+    }
+  };
+
+  const keys = ((header, token) => resolve(header, token)) as RemoteKeys;
+  return Object.assign(keys, {
+    withSignal: (signal: AbortSignal): JWTVerifyGetKey => (header, token) => resolve(header, token, signal),
+    remote,
+  });
+}
+
+/** The JWKS endpoint could not be reached or gave no key set (our fetch's errors, jose's timeout and invalid-set errors). */
+function isUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ERR_JWKS_UNAVAILABLE' || code === 'ERR_JWKS_TIMEOUT' || code === 'ERR_JWKS_INVALID' || code === 'ERR_JOSE_GENERIC';
 }
 
 /** Turns a given key or key set into what jwtVerify takes, refusing symmetric and private keys. `name` is the option, for messages. */

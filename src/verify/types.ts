@@ -89,6 +89,14 @@ export interface VerifyOptions {
   jwksCooldownMs?: number;
   /** Maximum age of the cached JWKS before a refetch. Default is 600000 (10 minutes). */
   jwksCacheMaxAgeMs?: number;
+  /**
+   * How long past `jwksCacheMaxAgeMs` the keys last fetched keep verifying while the JWKS endpoint
+   * cannot be reached (refused, timed out, an error status, not a key set): a fail-open window that
+   * keeps an API up through an IAM outage (docs/reliability.md). While it lasts, one refetch is tried
+   * per `jwksCooldownMs`; the others verify with the cached keys at once. Past it, verification fails
+   * with ERR_JWKS_UNAVAILABLE (503). 0 turns it off. Default is 3600000 (1 hour).
+   */
+  jwksMaxStaleMs?: number;
 
   /**
    * The layout(s) this API accepts; with several, each token is read in the layout its claims show
@@ -114,6 +122,7 @@ export interface VerifyOptions {
   /**
    * Or the HTTPS URL where the application publishes its JWK Set: keys picked by `kid`, refetched on an
    * unknown `kid` (rotation), cached as `jwksUri` is (same `ca`, timeout, cooldown and maximum age).
+   * Default is none.
    */
   actAssertionJwksUri?: string;
   /**
@@ -129,8 +138,8 @@ export interface VerifyOptions {
   actAssertionMaxAgeSeconds?: number;
   /**
    * One call per assertion: each assertion's `jti` is recorded here until it expires and a second use
-   * is refused (ERR_ACT_ASSERTION_REPLAY). Off by default: within its lifetime an agent may call the API
-   * several times with one assertion. Share one store between replicas (e.g. `RedisReplayCache`).
+   * is refused (ERR_ACT_ASSERTION_REPLAY). Default is none (off): within its lifetime an agent may call
+   * the API several times with one assertion. Share one store between replicas (e.g. `RedisReplayCache`).
    */
   actAssertionReplayCache?: ReplayCache;
   /**

@@ -8,7 +8,7 @@
  * Everything that does not depend on the token is built once, in
  * createDualSubjectVerifier; the per-call path is jwtVerify plus a few property reads.
  */
-import { jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions, type RemoteJWKSet } from 'jose';
+import { jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import { ConfigurationError, DualAuthError } from '../errors.js';
 import { toLogger } from '../logging.js';
 import { NON_NEGATIVE, POSITIVE, numberOption } from '../options.js';
@@ -18,7 +18,7 @@ import { agentFromClaims } from './identity.js';
 import { createPersonReader, layoutsUseAssertion, resolveLayoutSettings } from './layout.js';
 import { untilAborted } from '../http/abort.js';
 import { isStrictCompactJws } from '../jwt/base64url.js';
-import { createLocalKeys, createRemoteKeys, resolveAlgorithms, type KeySource } from './keys.js';
+import { createLocalKeys, createRemoteKeys, resolveAlgorithms, type KeySource, type RemoteKeys } from './keys.js';
 import { createPolicy } from './policy.js';
 import { getProfile } from './profiles.js';
 import type { DualSubjectIdentity, DualSubjectVerifier, VerifyCallOptions, VerifyOptions } from './types.js';
@@ -27,6 +27,8 @@ export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
 const DEFAULT_JWKS_TIMEOUT_MS = 5_000;
 const DEFAULT_JWKS_COOLDOWN_MS = 30_000;
 const DEFAULT_JWKS_CACHE_MAX_AGE_MS = 600_000;
+/** As Microsoft.IdentityModel's LastKnownGoodLifetime: an hour of IAM outage without refusing valid tokens. */
+const DEFAULT_JWKS_MAX_STALE_MS = 3_600_000;
 
 /**
  * Builds a verifier for one API. Keep it for the life of the process: it holds
@@ -93,7 +95,8 @@ function buildVerifier(options: VerifyOptions, shareRemote: boolean): DualSubjec
 
       let claims: JWTPayload;
       try {
-        const pending = verifyJwt(token, key, jwtOptions);
+        // A remote key set learns the signal, so that an aborted call does not leave its JWKS fetch running.
+        const pending = verifyJwt(token, signal && isRemote(key) ? key.withSignal(signal) : key, jwtOptions);
         ({ payload: claims } = await (signal ? untilAborted(pending, signal, abortedError) : pending));
       } catch (error) {
         throw mapVerifyError(error, 'token');
@@ -112,7 +115,7 @@ function buildVerifier(options: VerifyOptions, shareRemote: boolean): DualSubjec
         : { agent, human, layout, claims };
       if (policy) await policy(agent, human, call?.request);
       // Last: a call refused for any other reason does not use up a one-time assertion.
-      if (consumeAssertion && assertionClaims && layout === 'assertion') await consumeAssertion(assertionClaims);
+      if (consumeAssertion && assertionClaims) await consumeAssertion(assertionClaims);
       return identity;
     } catch (error) {
       const failure = error instanceof DualAuthError ? error : new DualAuthError('Verification failed', 'ERR_TOKEN_INVALID', { cause: error });
@@ -145,6 +148,7 @@ function remoteKeys(options: VerifyOptions, jwksUri: string, shareRemote: boolea
     timeoutMs: numberOption('jwksTimeoutMs', options.jwksTimeoutMs, DEFAULT_JWKS_TIMEOUT_MS, POSITIVE),
     cooldownMs: numberOption('jwksCooldownMs', options.jwksCooldownMs, DEFAULT_JWKS_COOLDOWN_MS, NON_NEGATIVE),
     cacheMaxAgeMs: numberOption('jwksCacheMaxAgeMs', options.jwksCacheMaxAgeMs, DEFAULT_JWKS_CACHE_MAX_AGE_MS, POSITIVE),
+    maxStaleMs: numberOption('jwksMaxStaleMs', options.jwksMaxStaleMs, DEFAULT_JWKS_MAX_STALE_MS, NON_NEGATIVE),
   };
   if (!shareRemote) return createRemoteKeys({ ...remote, signal: options.signal });
   return sharedRemoteKeys(remote);
@@ -152,11 +156,11 @@ function remoteKeys(options: VerifyOptions, jwksUri: string, shareRemote: boolea
 
 // verifyDualSubjectToken's shared key sets, bounded so varying URLs cannot grow it without end.
 const SHARED_LIMIT = 32;
-const shared = new Map<string, RemoteJWKSet>();
+const shared = new Map<string, RemoteKeys>();
 
-function sharedRemoteKeys(remote: Parameters<typeof createRemoteKeys>[0]): JWTVerifyGetKey {
+function sharedRemoteKeys(remote: Parameters<typeof createRemoteKeys>[0]): RemoteKeys {
   const ca = remote.ca === undefined ? '' : (Array.isArray(remote.ca) ? remote.ca : [remote.ca]).map(String).join('\n');
-  const cacheKey = JSON.stringify([remote.jwksUri, ca, remote.timeoutMs, remote.cooldownMs, remote.cacheMaxAgeMs]);
+  const cacheKey = JSON.stringify([remote.jwksUri, ca, remote.timeoutMs, remote.cooldownMs, remote.cacheMaxAgeMs, remote.maxStaleMs]);
   let set = shared.get(cacheKey);
   if (!set) {
     set = createRemoteKeys(remote);
@@ -164,6 +168,10 @@ function sharedRemoteKeys(remote: Parameters<typeof createRemoteKeys>[0]): JWTVe
     shared.set(cacheKey, set);
   }
   return set;
+}
+
+function isRemote(key: KeySource): key is RemoteKeys {
+  return typeof (key as Partial<RemoteKeys>).withSignal === 'function';
 }
 
 const abortedError = (): DualAuthError => new DualAuthError('Verification aborted', 'ERR_ABORTED');

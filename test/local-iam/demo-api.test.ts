@@ -86,6 +86,15 @@ describe('demo API (keycloak profile)', () => {
     expect(answer.body).toMatchObject({ agent: keycloak.agent.clientId, human: 'user_12345', report: { quarter: 'Q4' } });
   });
 
+  it('counts the requests it receives, by method, answered or not', async () => {
+    const before = { all: keycloakApi.requestCount(), get: keycloakApi.requestCount('GET'), post: keycloakApi.requestCount('post') };
+    await call(keycloakApi, {});
+    await call(keycloakApi, {});
+    expect(keycloakApi.requestCount() - before.all).toBe(2);
+    expect(keycloakApi.requestCount('get') - before.get).toBe(2);
+    expect(keycloakApi.requestCount('POST') - before.post).toBe(0);
+  });
+
   it('refuses a request without a token (401, Bearer challenge)', async () => {
     const answer = await call(keycloakApi, {});
     expect(answer.status).toBe(401);

@@ -11,18 +11,19 @@ import type { RedisServers } from './servers.js';
 
 export const servers = (): RedisServers => inject('redisServers');
 
-export type Topology = 'standalone' | 'cluster';
+/** Redis standalone, Redis Cluster, or a Valkey standalone server. */
+export type Topology = 'standalone' | 'cluster' | 'valkey';
 
-/** The URLs of every node of a topology (one for standalone). */
+/** The URLs of every node of a topology (one for a standalone server). */
 export function nodeUrls(topology: Topology): string[] {
   const all = servers();
-  return topology === 'cluster' ? all.cluster : [all.standalone];
+  return topology === 'cluster' ? all.cluster : [topology === 'valkey' ? all.valkey : all.standalone];
 }
 
 /** The library's connection options for a topology. */
 export function connection(topology: Topology): { url: string | string[] } {
-  const all = servers();
-  return topology === 'cluster' ? { url: all.cluster } : { url: all.standalone };
+  const urls = nodeUrls(topology);
+  return topology === 'cluster' ? { url: urls } : { url: urls[0] as string };
 }
 
 export interface StoredEntry {

@@ -25,7 +25,7 @@ afterAll(async () => {
   await Promise.all(opened.map((c) => c.close()));
 });
 
-describe.each<Topology>(['standalone', 'cluster'])('RedisReplayCache, %s', (topology) => {
+describe.each<Topology>(['standalone', 'cluster', 'valkey'])('RedisReplayCache, %s', (topology) => {
   it('records a jti once; the key is prefixed, hashed, hash-tagged, and lives until the window ends', async () => {
     const keyPrefix = testPrefix();
     const replay = cache({ ...connection(topology), keyPrefix });

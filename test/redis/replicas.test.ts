@@ -1,6 +1,6 @@
 /**
- * Four agent replicas (real processes) share one Redis: standalone, then a
- * three-node Cluster. The same act JWT sent to all four at once is accepted by
+ * Four agent replicas (real processes) share one Redis: standalone, a
+ * three-node Cluster, and Valkey. The same act JWT sent to all four at once is accepted by
  * exactly one; 4 x 50 concurrent identical token requests make one IAM request;
  * an expired token is never served; nothing readable is left in Redis. Then
  * Redis is stopped and black-holed under running replicas: replay checks fail
@@ -14,7 +14,7 @@ import { HybridSender, type Act } from '../../src/index.js';
 import { startLocalIam, type LocalIam } from '../../src/local-iam/index.js';
 import { startRedisCluster, startRedisServer, type RedisCluster, type RedisServer } from '../../scripts/redis/servers.js';
 import { markSensitive } from '../helpers/log-audit.js';
-import { nodeUrls, scanEverything, servers, type Topology } from './helpers.js';
+import { connection, nodeUrls, scanEverything, type Topology } from './helpers.js';
 import { startReplicas, type Replica, type ReplicaReply, type ReplicaSettings } from './replicas.js';
 
 const REPLICAS = 4;
@@ -115,11 +115,11 @@ async function untilTokensShared(replicas: Replica[], withinMs: number): Promise
   }
 }
 
-describe.each<Topology>(['standalone', 'cluster'])('four replicas sharing one Redis (%s)', (topology) => {
+describe.each<Topology>(['standalone', 'cluster', 'valkey'])('four replicas sharing one Redis (%s)', (topology) => {
   let replicas: Replica[] = [];
   const tag = `${topology}-${randomBytes(3).toString('hex')}`;
   beforeAll(async () => {
-    replicas = await startReplicas(REPLICAS, settings(topology === 'cluster' ? servers().cluster : servers().standalone, tag));
+    replicas = await startReplicas(REPLICAS, settings(connection(topology).url, tag));
   });
   afterAll(async () => {
     await Promise.all(replicas.map((replica) => replica.stop()));

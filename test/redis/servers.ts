@@ -10,6 +10,8 @@ export interface RedisServers {
   tls: { url: string; aclUrl: string; aclUser: string; aclPassword: string; caCert: string };
   /** Seed URLs of the three-node Redis Cluster (password). */
   cluster: string[];
+  /** Valkey standalone, plain redis:// on 127.0.0.1, password. */
+  valkey: string;
 }
 
 declare module 'vitest' {

@@ -8,7 +8,7 @@ import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InSessionTokenRequest, type Act, type BaseAdapter } from '../../src/index.js';
 import { startLocalIam, type LocalIam } from '../../src/local-iam/index.js';
-import { RedisTokenCache, type RedisTokenCacheOptions } from '../../src/redis/index.js';
+import { RedisTokenCache, type RedisCommandClient, type RedisTokenCacheOptions } from '../../src/redis/index.js';
 import { auditLogger, markSensitive, rejection, thrown } from '../helpers/log-audit.js';
 import { adapterFor, connection, nodeUrls, scanEverything, servers, withNode, type Topology } from './helpers.js';
 
@@ -46,7 +46,7 @@ function sensitive(token: { accessToken: string; actAssertion?: string | undefin
   markSensitive(token.accessToken, token.actAssertion);
 }
 
-describe.each<Topology>(['standalone', 'cluster'])('RedisTokenCache, %s', (topology) => {
+describe.each<Topology>(['standalone', 'cluster', 'valkey'])('RedisTokenCache, %s', (topology) => {
   it('two caches (two replicas) share one token; another person, another token', async () => {
     const keyPrefix = testPrefix();
     const [first, second] = [tokenCache({ ...connection(topology), keyPrefix }), tokenCache({ ...connection(topology), keyPrefix })];
@@ -130,6 +130,36 @@ describe('RedisTokenCache: one IAM request for concurrent misses, with bounded w
     sensitive(tokens[0] as never);
     expect(new Set(tokens.map((t) => t.accessToken)).size).toBe(1);
     expect(iam.tokenRequestCount() - before).toBe(1);
+  });
+
+  it('the lock comes free just after a miss: the new holder finds the token stored by the last one, no second IAM request', async () => {
+    const keyPrefix = testPrefix();
+    const real = createClient({ url: servers().standalone });
+    real.on('error', () => {});
+    await real.connect();
+    try {
+      const first = tokenCache({ url: servers().standalone, keyPrefix });
+      let interleaved = false;
+      // Real commands on a real Redis; the other replica runs between this replica's GET (a miss) and its SET NX of the lock.
+      const client: RedisCommandClient = {
+        get: (key) => real.get(key),
+        eval: (script, options) => real.eval(script, options),
+        set: async (key, value, options) => {
+          if (!interleaved && key.endsWith(':lock')) {
+            interleaved = true;
+            sensitive(await handler(first).request()); // takes the lock, asks the IAM, stores, releases
+          }
+          return real.set(key, value, options);
+        },
+      };
+      const before = iam.tokenRequestCount();
+      const second = await handler(tokenCache({ client, keyPrefix })).request();
+      sensitive(second);
+      expect(interleaved).toBe(true);
+      expect(iam.tokenRequestCount() - before).toBe(1);
+    } finally {
+      real.destroy();
+    }
   });
 
   it('a lock held by a replica that died: the others wait lockWaitMs, then ask the IAM themselves', async () => {

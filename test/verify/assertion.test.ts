@@ -215,6 +215,15 @@ describe('entraid: the reference assertion and the application assertion side by
     const other = await sign({ iss: 'application', aud: AUDIENCE, azp: OTHER_AGENT, iat: t, exp: t + 60, act: ACT }, senderKey);
     await refused(verify(token, { actAssertion: other }), 'ERR_ACT_ASSERTION_AGENT_MISMATCH');
   });
+
+  it("one-time use applies to the reference's assertion too", async () => {
+    const verify = await verifierFor('entraid', { layout: 'act', actAssertionKey: senderKey.publicJwk, actAssertionReplayCache: new MemoryReplayCache() });
+    const token = await accessToken(AGENT_TOKEN.entraid(AGENT));
+    const t = now();
+    const reference = await sign({ iss: 'app-id', sub: 'app-id', aud: AUDIENCE, iat: t, exp: t + 300, jti: 'reference-jti-1', act: ACT }, senderKey);
+    expect((await verify(token, { actAssertion: reference })).layout).toBe('act');
+    await refused(verify(token, { actAssertion: reference }), 'ERR_ACT_ASSERTION_REPLAY');
+  });
 });
 
 describe('configuration', () => {

@@ -12,7 +12,7 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { createAdapter, HybridSender, UserSession } from '../../index.js';
 import { DualAuthError } from '../../errors.js';
 import { DEMO_SCOPE, type DemoContext } from './context.js';
-import { deliverToAgent, startRemoteAgent } from './remote-agent.js';
+import { expectReplayRefused, handToAgent, startRemoteAgent } from './remote-agent.js';
 
 export async function runAssertionFlow(ctx: DemoContext): Promise<void> {
   const { iam, api, config, ca } = ctx;
@@ -40,13 +40,7 @@ export async function runAssertionFlow(ctx: DemoContext): Promise<void> {
     `${sender.algorithm} with the application key (kid ${String(decodeProtectedHeader(assertion).kid).slice(0, 12)}…); aud = [agent endpoint, API]; azp = ${config.clientId}; expires in 60 s`,
   );
 
-  const { status, result } = await deliverToAgent(ctx.http, agent.endpoint, assertion);
-  ctx.step('Application sent it to the agent over HTTPS', `agent answered HTTP ${status}`);
-  for (const s of result.steps) ctx.step(s.step, s.detail);
-  if (!result.ok) {
-    throw new DualAuthError(`The remote agent failed: ${result.error?.message ?? `API answered HTTP ${result.apiStatus}`}`, result.error?.code ?? 'ERR_DEMO');
-  }
-  const apiBody = result.apiBody as { agent?: string; human?: string; layout?: string } | undefined;
+  const apiBody = await handToAgent(ctx, agent.endpoint, assertion);
   if (apiBody?.layout !== 'assertion') throw new DualAuthError(`The API read the call in layout ${String(apiBody?.layout)}`, 'ERR_DEMO');
   ctx.step("API accepted the agent's call", `agent ${apiBody.agent} acting for ${apiBody.human} (layout assertion: the person from the application's assertion)`);
 
@@ -82,9 +76,5 @@ export async function runAssertionFlow(ctx: DemoContext): Promise<void> {
   await refused("the application's assertion for another agent", forAnother, 'ERR_ACT_ASSERTION_AGENT_MISMATCH');
 
   // The agent's own replay record: the same assertion delivered again is refused.
-  const { status: replayStatus, result: replayAnswer } = await deliverToAgent(ctx.http, agent.endpoint, assertion);
-  if (replayStatus === 200 || replayAnswer.error?.code !== 'ERR_ACT_REPLAY') {
-    throw new DualAuthError('The remote agent accepted a replayed act assertion', 'ERR_DEMO');
-  }
-  ctx.step('Replayed delivery refused by the agent', `agent answered HTTP ${replayStatus}: ${replayAnswer.error.message}`);
+  await expectReplayRefused(ctx, agent.endpoint, assertion, 'Replayed delivery refused by the agent');
 }

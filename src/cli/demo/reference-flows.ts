@@ -9,7 +9,7 @@ import { createAdapter, HybridSender, InSessionAPICall, InSessionTokenRequest, U
 import { DualAuthError } from '../../errors.js';
 import type { LocalIamVendor } from '../../local-iam/index.js';
 import { DEMO_SCOPE, type DemoContext } from './context.js';
-import { deliverToAgent, startRemoteAgent } from './remote-agent.js';
+import { expectReplayRefused, handToAgent, startRemoteAgent } from './remote-agent.js';
 
 export async function runReferenceFlows(ctx: DemoContext): Promise<void> {
   const { iam, api, config, ca, vendor } = ctx;
@@ -52,22 +52,9 @@ export async function runReferenceFlows(ctx: DemoContext): Promise<void> {
     ttlSeconds: 60,
   });
   ctx.step('Application signed the act JWT', 'RS256 with the application key, audience = agent endpoint, expires in 60 s');
-  const sendToAgent = () => deliverToAgent(ctx.http, agentEndpoint, actJwt);
-  const { status, result } = await sendToAgent();
-  ctx.step('Application sent it to the agent over HTTPS', `agent answered HTTP ${status}`);
-  for (const s of result.steps) ctx.step(s.step, s.detail);
-  if (!result.ok) {
-    throw new DualAuthError(`The remote agent failed: ${result.error?.message ?? `API answered HTTP ${result.apiStatus}`}`, result.error?.code ?? 'ERR_DEMO');
-  }
-  const apiBody = result.apiBody as { agent?: string; human?: string } | undefined;
+  const apiBody = await handToAgent(ctx, agentEndpoint, actJwt);
   ctx.step("API accepted the agent's call", `agent ${apiBody?.agent} acting for ${apiBody?.human}`);
-
-  // The same act JWT a second time must be refused (replay protection).
-  const { status: replayStatus, result: replayAnswer } = await sendToAgent();
-  if (replayStatus === 200 || replayAnswer.error?.code !== 'ERR_ACT_REPLAY') {
-    throw new DualAuthError('The remote agent accepted a replayed act JWT', 'ERR_DEMO');
-  }
-  ctx.step('Replayed act JWT refused', `agent answered HTTP ${replayStatus}: ${replayAnswer.error.message}`);
+  await expectReplayRefused(ctx, agentEndpoint, actJwt, 'Replayed act JWT refused');
 }
 
 /** Agent, human and lifetime of a token, read from its decoded claims (never the token itself). */

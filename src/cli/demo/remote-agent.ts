@@ -22,6 +22,7 @@ import {
 import type { HttpClient } from '../../http/client.js';
 import type { DevCertificates } from '../../local-iam/certificates.js';
 import type { Delegation } from '../../domain/delegation.js';
+import type { DemoContext } from './context.js';
 
 export interface RemoteAgentOptions {
   /** The environment the agent reads its configuration from (getConfig). */
@@ -130,6 +131,24 @@ export async function deliverToAgent(http: HttpClient, endpoint: string, actJwt:
     retry: false,
   });
   return { status: answer.status, result: JSON.parse(answer.body.toString('utf8')) as RemoteAgentAnswer };
+}
+
+/** Hands the JWT to the agent and prints what the agent did; the API's answer body, or a DualAuthError when the agent failed. */
+export async function handToAgent(ctx: DemoContext, endpoint: string, actJwt: string): Promise<{ agent?: string; human?: string; layout?: string } | undefined> {
+  const { status, result } = await deliverToAgent(ctx.http, endpoint, actJwt);
+  ctx.step('Application sent it to the agent over HTTPS', `agent answered HTTP ${status}`);
+  for (const s of result.steps) ctx.step(s.step, s.detail);
+  if (!result.ok) {
+    throw new DualAuthError(`The remote agent failed: ${result.error?.message ?? `API answered HTTP ${result.apiStatus}`}`, result.error?.code ?? 'ERR_DEMO');
+  }
+  return result.apiBody as { agent?: string; human?: string; layout?: string } | undefined;
+}
+
+/** The same JWT delivered again must be refused by the agent's replay protection. */
+export async function expectReplayRefused(ctx: DemoContext, endpoint: string, actJwt: string, title: string): Promise<void> {
+  const { status, result } = await deliverToAgent(ctx.http, endpoint, actJwt);
+  if (status === 200 || result.error?.code !== 'ERR_ACT_REPLAY') throw new DualAuthError('The remote agent accepted a replayed JWT', 'ERR_DEMO');
+  ctx.step(title, `agent answered HTTP ${status}: ${result.error.message}`);
 }
 
 function send(res: ServerResponse, status: number, body: RemoteAgentAnswer): void {
