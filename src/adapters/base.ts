@@ -13,7 +13,7 @@ import { TokenResponse, type TokenResponseInit } from '../domain/token-response.
 import { ACCESS_TOKEN_TYPE, checkActAssertion, checkSubjectToken, parseDelegation, refuseUnused, type Delegation, type ExchangeRequest } from './delegation.js';
 import { inspect } from 'node:util';
 
-export interface AdapterOptions extends Pick<HttpClientOptions, 'timeoutMs' | 'deadlineMs' | 'retries' | 'backoffMs' | 'maxRetryAfterMs' | 'ca' | 'dispatcher'> {
+export interface AdapterOptions extends Pick<HttpClientOptions, 'timeoutMs' | 'deadlineMs' | 'retries' | 'retryBudget' | 'backoffMs' | 'maxRetryAfterMs' | 'ca' | 'dispatcher'> {
   logger?: LoggerLike;
   /** Share one HTTP client (and its pool) between adapters; wins over the HTTP options above. */
   httpClient?: HttpClient;
