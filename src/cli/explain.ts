@@ -59,7 +59,7 @@ function configExplanation(error: unknown, vendor: string, cli: string): Explana
     return {
       problem: 'secrets-backend',
       message: `The secrets backend '${error.backend}' failed: ${message}`,
-      fix: 'Check DUAL_AUTH_SECRETS_BACKEND and the backend\'s own settings and credentials (see docs/configuration.md).',
+      fix: 'Check DUAL_AUTH_SECRETS_BACKEND and the backend\'s own settings and credentials (see docs/secrets-backends.md in the package).',
     };
   }
   if (error instanceof DualAuthError && error.code === 'ERR_INSECURE_URL') {
@@ -94,7 +94,7 @@ function configExplanation(error: unknown, vendor: string, cli: string): Explana
   return {
     problem: 'configuration',
     message: `The configuration is invalid: ${message}`,
-    fix: 'Check the variables of your vendor in docs/configuration.md.',
+    fix: 'Check the variables of your vendor: the Configuration table of the README, or docs/iam/<vendor>.md in the package.',
   };
 }
 

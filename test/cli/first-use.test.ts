@@ -157,6 +157,20 @@ describe('printed commands work where the user is (item 16)', () => {
   }, 90_000);
 });
 
+describe('what the fixes point to exists', () => {
+  it('every docs page a CLI message names is in the repository (and so in the package)', () => {
+    const named = new Set<string>();
+    for (const file of ['explain.ts', 'commands/doctor.ts', 'commands/token.ts', 'commands/dev-iam.ts', 'commands/keygen.ts']) {
+      const source = readFileSync(join(root, 'src/cli', file), 'utf8');
+      for (const [path] of source.matchAll(/docs\/[\w<>/.-]+\.md/g)) {
+        for (const vendor of ['keycloak', 'auth0', 'okta', 'entraid']) named.add(path.replace('<vendor>', vendor));
+      }
+    }
+    expect(named.size).toBeGreaterThan(0);
+    expect([...named].filter((path) => !existsSync(join(root, path)))).toEqual([]);
+  });
+});
+
 describe('missing optional peers are named all at once (item 18)', () => {
   it('dual-auth demo without oidc-provider, @peculiar/x509 and express: one message, one install command', async () => {
     const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
