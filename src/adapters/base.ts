@@ -14,7 +14,7 @@ import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE, checkActAssertion, checkS
 import { SPANS, traced, type SpanAttributes, type SpanRecorder } from '../telemetry/index.js';
 import { inspect } from 'node:util';
 
-export interface AdapterOptions extends Pick<HttpClientOptions, 'timeoutMs' | 'deadlineMs' | 'retries' | 'backoffMs' | 'maxRetryAfterMs' | 'ca' | 'dispatcher'> {
+export interface AdapterOptions extends Pick<HttpClientOptions, 'timeoutMs' | 'deadlineMs' | 'retries' | 'retryBudget' | 'backoffMs' | 'maxRetryAfterMs' | 'ca' | 'dispatcher'> {
   logger?: LoggerLike;
   /** Share one HTTP client (and its pool) between adapters; wins over the HTTP options above. */
   httpClient?: HttpClient;
