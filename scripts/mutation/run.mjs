@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+/**
+ * `npm run test:mutation [-- <module> ...]`: StrykerJS, one module at a time
+ * (scripts/mutation/modules.mjs; all of them when none is named), each run incremental
+ * (only mutants whose code or tests changed since the committed incremental file are
+ * tested again), then the per-module score check (scripts/mutation/check-scores.mjs).
+ *
+ *   npm run test:mutation -- jwt verify     two modules
+ *   npm run test:mutation -- --list         the modules and their thresholds
+ *   npm run test:mutation -- --force jwt    ignore the incremental file (a full run of jwt)
+ *
+ * Extra Stryker options pass through after `--stryker`, e.g. `--stryker --concurrency 2`.
+ */
+import { spawnSync } from 'node:child_process';
+import { MODULES } from './modules.mjs';
+
+const args = process.argv.slice(2);
+const split = args.indexOf('--stryker');
+const own = split === -1 ? args : args.slice(0, split);
+const strykerArgs = split === -1 ? [] : args.slice(split + 1);
+
+if (own.includes('--list')) {
+  for (const [name, { mutate, threshold }] of Object.entries(MODULES)) console.log(`${name.padEnd(11)} >= ${threshold} %  ${mutate.join(' ')}`);
+  process.exit(0);
+}
+const force = own.includes('--force');
+const names = own.filter((arg) => !arg.startsWith('--'));
+const unknown = names.filter((name) => !Object.hasOwn(MODULES, name));
+if (unknown.length > 0) {
+  console.error(`Unknown mutation module(s): ${unknown.join(', ')}. Known: ${Object.keys(MODULES).join(', ')}`);
+  process.exit(2);
+}
+const modules = names.length > 0 ? names : Object.keys(MODULES);
+
+for (const name of modules) {
+  console.log(`\n=== mutation testing: ${name} ===`);
+  const started = Date.now();
+  // Low priority: the machine is shared; Stryker's own concurrency is 1 (stryker.config.mjs).
+  const run = spawnSync('nice', ['-n', '10', 'npx', 'stryker', 'run', 'stryker.config.mjs', ...(force ? ['--force'] : []), ...strykerArgs], {
+    stdio: 'inherit',
+    env: { ...process.env, DUAL_AUTH_MUTATION_MODULE: name },
+  });
+  console.log(`=== ${name}: ${Math.round((Date.now() - started) / 1000)} s ===`);
+  if (run.status !== 0) {
+    console.error(`Stryker failed for module ${name} (exit ${run.status ?? run.signal})`);
+    process.exit(run.status ?? 1);
+  }
+}
+
+const check = spawnSync(process.execPath, ['scripts/mutation/check-scores.mjs', ...modules], { stdio: 'inherit' });
+process.exit(check.status ?? 1);

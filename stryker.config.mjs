@@ -1,0 +1,42 @@
+// @ts-check
+/**
+ * StrykerJS (9.x: 10.x needs Node 22) over the `npm test` suite. Run it through
+ * `npm run test:mutation` (scripts/mutation/run.mjs), which runs one module at a time
+ * (scripts/mutation/modules.mjs) and then checks each module's score against its threshold.
+ * docs/testing.md, "Mutation testing", says how to read the results.
+ */
+import { moduleNamed, reportPaths } from './scripts/mutation/modules.mjs';
+
+const name = process.env.DUAL_AUTH_MUTATION_MODULE ?? 'jwt';
+const module = moduleNamed(name);
+const paths = reportPaths(name);
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'vitest',
+  // Only the test files that import the mutated module run in the dry run (vitest --related).
+  vitest: { configFile: 'vitest.config.ts', related: true },
+  // Each mutant runs only the tests that covered it.
+  coverageAnalysis: 'perTest',
+  mutate: module.mutate,
+  // Mutants in code run once at import (constants, tables) would need every test re-run: skipped.
+  ignoreStatic: true,
+  // Mutants that only change what a log line says (scripts/mutation/log-ignorer.mjs).
+  ignorers: ['log-lines'],
+  plugins: ['@stryker-mutator/vitest-runner', './scripts/mutation/log-ignorer.mjs'],
+  incremental: true,
+  incrementalFile: paths.incremental,
+  // Two cores, shared: one test process. Override with --concurrency on a machine of your own.
+  concurrency: 1,
+  // Several suites run real HTTPS servers with timeouts of their own: a mutant that hangs one is a timeout (counted as killed).
+  timeoutMS: 10_000,
+  timeoutFactor: 2,
+  reporters: ['clear-text', 'progress', 'json', 'html'],
+  jsonReporter: { fileName: paths.json },
+  htmlReporter: { fileName: paths.html },
+  // Per-module thresholds are enforced by scripts/mutation/check-scores.mjs (Stryker's `break` is global).
+  thresholds: { high: module.threshold, low: 75, break: null },
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: 'always',
+  ignorePatterns: ['.cache', 'dist', 'coverage', '.ci-results', 'integrations', 'reports', '.dual-auth'],
+};
