@@ -8,6 +8,7 @@ const LIBRARY_ENTRIES = {
   express: 'src/express.ts',
   fastify: 'src/fastify.ts',
   hono: 'src/hono.ts',
+  mcp: 'src/mcp/index.ts',
   'local-iam': 'src/local-iam/index.ts',
   redis: 'src/redis/index.ts',
 };
@@ -31,6 +32,7 @@ const shared: Options = {
     'fastify-plugin',
     'hono',
     /^hono\//,
+    /^@modelcontextprotocol\//,
     'oidc-provider',
     '@peculiar/x509',
     'commander',

@@ -212,6 +212,7 @@ const sides = {
     express: await import('dual-auth/express'),
     fastify: await import('dual-auth/fastify'),
     hono: await import('dual-auth/hono'),
+    mcp: await import('dual-auth/mcp'),
     'local-iam': await import('dual-auth/local-iam'),
   },
   cjs: {
@@ -219,6 +220,7 @@ const sides = {
     express: require('dual-auth/express'),
     fastify: require('dual-auth/fastify'),
     hono: require('dual-auth/hono'),
+    mcp: require('dual-auth/mcp'),
     'local-iam': require('dual-auth/local-iam'),
   },
 };
@@ -256,6 +258,41 @@ await check('httpStatusFor from dual-auth/express, dual-auth/fastify and dual-au
       const error = new sides[from].index.DualAuthError('Missing bearer token', 'ERR_TOKEN_MISSING');
       assert.equal(sides[to][sub].httpStatusFor(error), 401, `${from} error, ${to} ${sub}`);
     }
+  }
+});
+
+await check("dual-auth/mcp refuses with the MCP SDK's own error classes in each module system (requireBearerAuth's instanceof holds)", async () => {
+  const { generateKeyPairSync } = await import('node:crypto');
+  const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' });
+  const sdk = { esm: await import('@modelcontextprotocol/sdk/server/auth/errors.js'), cjs: require('@modelcontextprotocol/sdk/server/auth/errors.js') };
+  for (const format of ['esm', 'cjs']) {
+    const verifier = sides[format].mcp.createMcpTokenVerifier({ vendor: 'keycloak', issuer: 'https://iam.example.test/realms/r', audience: 'https://mcp.example.test/mcp', key });
+    await assert.rejects(verifier.verifyAccessToken('not-a-jwt'), (error) => {
+      assert.ok(error instanceof sdk[format].InvalidTokenError, `${format}: an InvalidTokenError of the ${format} SDK`);
+      assert.equal(error.message, 'Access token is malformed');
+      assert.ok(error.cause instanceof sides[format].index.DualAuthError);
+      return true;
+    });
+  }
+});
+
+await check('with an OpenTelemetry provider registered, the built entries make spans in both formats (the API loaded lazily)', async () => {
+  const { generateKeyPairSync } = await import('node:crypto');
+  const { trace } = require('@opentelemetry/api');
+  const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = require('@opentelemetry/sdk-trace-base');
+  const exporter = new InMemorySpanExporter();
+  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+  try {
+    const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
+    for (const format of ['esm', 'cjs']) {
+      exporter.reset();
+      const verify = sides[format].index.createDualSubjectVerifier({ vendor: 'keycloak', issuer: 'https://iam.example.test/realms/r', audience: 'https://api.example.test', key });
+      await assert.rejects(verify('not-a-jwt'));
+      const spans = exporter.getFinishedSpans().map((span) => [span.name, span.attributes['dual_auth.outcome']]);
+      assert.deepEqual(spans, [['dual_auth.token.verify', 'ERR_TOKEN_INVALID']], format);
+    }
+  } finally {
+    trace.disable();
   }
 });
 

@@ -86,7 +86,7 @@ export function brandError(cls: abstract new (...args: never[]) => DualAuthError
 export class DualAuthError extends Error {
   readonly code: DualAuthErrorCode | (string & {});
   /** What to do about it, when there is something to say beyond the message (e.g. which CA to trust). */
-  readonly hint: string | undefined;
+  declare readonly hint: string | undefined;
 
   static {
     brandError(this, 'DualAuthError');
@@ -102,7 +102,9 @@ export class DualAuthError extends Error {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
-    this.hint = options?.hint ?? (options?.cause instanceof DualAuthError ? options.cause.hint : undefined);
+    const hint = options?.hint ?? (options?.cause instanceof DualAuthError ? options.cause.hint : undefined);
+    // An own property only when there is one: an error without a hint prints as before.
+    if (hint !== undefined) this.hint = hint;
   }
 }
 

@@ -86,6 +86,8 @@ export type {
 } from './verify/index.js';
 
 // HTTP layer (for JWKS fetches and custom clients that trust a private CA)
-export { HttpClient, createFetch, HttpError, RETRY_POLICIES, type HttpClientOptions, type CaOption, type RetryPolicy, type RetryPolicyName } from './http/index.js';
+export { HttpClient, createFetch, HttpError, RETRY_POLICIES, DEFAULT_RETRY_BUDGET, type HttpClientOptions, type CaOption, type RetryPolicy, type RetryPolicyName, type RetryBudgetOptions } from './http/index.js';
 export { silentLogger, type Logger, type LoggerLike } from './logging.js';
 export { humanIdForLogging } from './domain/act.js';
+// Tracing (docs/observability.md): the person's id as spans carry it.
+export { pseudonymousPersonId } from './telemetry/index.js';

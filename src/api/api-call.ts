@@ -9,7 +9,7 @@ import { resolveRetryPolicy, type RetryPolicy, type RetryPolicyName } from '../h
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
 import { VERSION } from '../version.js';
 
-export interface ApiCallOptions extends Pick<HttpClientOptions, 'timeoutMs' | 'deadlineMs' | 'retries' | 'backoffMs' | 'maxRetryAfterMs' | 'maxResponseBytes' | 'ca' | 'dispatcher'> {
+export interface ApiCallOptions extends Pick<HttpClientOptions, 'timeoutMs' | 'deadlineMs' | 'retries' | 'retryBudget' | 'backoffMs' | 'maxRetryAfterMs' | 'maxResponseBytes' | 'ca' | 'dispatcher'> {
   /** pino-compatible logger (URLs without query strings, never the token). Default is silent. */
   logger?: LoggerLike;
   /** Share one HTTP client (and pool) with other callers; wins over the HTTP options above. */

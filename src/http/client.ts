@@ -12,6 +12,7 @@ import { toLogger, type Logger, type LoggerLike } from '../logging.js';
 import { NON_NEGATIVE, POSITIVE, POSITIVE_INTEGER, integerBetween, numberOption } from '../options.js';
 import { untilAborted } from './abort.js';
 import { HttpError, toHttpError } from './errors.js';
+import { RetryBudget, type RetryBudgetOptions } from './retry-budget.js';
 import { mayRetry, resolveRetryPolicy, type RetryPolicy, type RetryPolicyName } from './retry-policy.js';
 import { endpointKind } from './loopback.js';
 import { externalPool, sharedPool, type ConnectionPool } from './pool.js';
@@ -54,6 +55,15 @@ export interface HttpClientOptions {
    * Default is 'idempotent'.
    */
   retryPolicy?: RetryPolicy | RetryPolicyName;
+  /**
+   * Caps the retries of this client as a share of its requests (a token bucket, as
+   * Finagle's RetryBudget and gRPC's retry throttling): each request earns `ratio` of
+   * a retry, `minPerSecond` retries a second are always allowed. Under a storm of 5xx
+   * or failures, 200 callers of one client then add 20 % to the load instead of
+   * tripling it; a retry the budget refuses returns the last answer (or throws the
+   * last failure) at once. `false` turns it off. Default is { ratio: 0.2, minPerSecond: 10 }.
+   */
+  retryBudget?: RetryBudgetOptions | false;
   /**
    * Also accept `http://` URLs to a loopback address (127.0.0.0/8, ::1, localhost): local
    * emulators of a secrets store. Any other `http://` URL is still refused. Default is false.
@@ -126,6 +136,7 @@ export class HttpClient {
   private readonly pool: ConnectionPool;
   private readonly logger: Logger;
   private readonly retryPolicy: RetryPolicy;
+  private readonly retryBudget: RetryBudget | undefined;
   private readonly allowHttpToLoopback: boolean;
 
   constructor(options: HttpClientOptions = {}) {
@@ -139,6 +150,7 @@ export class HttpClient {
     this.logger = toLogger(options.logger);
     this.retryPolicy = resolveRetryPolicy(options.retryPolicy ?? 'idempotent');
     this.allowHttpToLoopback = options.allowHttpToLoopback === true;
+    this.retryBudget = options.retryBudget === false ? undefined : new RetryBudget(options.retryBudget);
   }
 
   /** Sends a request, retrying as its retry policy allows; returns the last answer whatever its status. */
@@ -149,6 +161,7 @@ export class HttpClient {
     const method = (init.method ?? 'GET').toUpperCase();
     if (init.signal?.aborted) throw new HttpError('aborted', 'aborted by caller');
     const deadline = performance.now() + this.deadlineMs;
+    this.retryBudget?.deposit();
     for (let attempt = 1; ; attempt++) {
       let response: HttpResponse | undefined;
       let failure: HttpError | undefined;
@@ -166,8 +179,8 @@ export class HttpClient {
         return response;
       }
       const delay = response ? this.retryDelay(attempt, retryAfter) : this.backoff(attempt);
-      // No wait, and no attempt after it, may end past the deadline: stop with what we have.
-      if (delay === undefined || performance.now() + delay >= deadline) {
+      // No wait, and no attempt after it, may end past the deadline; and no retry over the budget: stop with what we have.
+      if (delay === undefined || performance.now() + delay >= deadline || (this.retryBudget !== undefined && !this.retryBudget.tryWithdraw())) {
         if (response) return response;
         throw failure as HttpError;
       }
@@ -242,7 +255,10 @@ export class HttpClient {
   private retryDelay(attempt: number, retryAfter: string | undefined): number | undefined {
     const asked = parseRetryAfter(retryAfter);
     if (asked === undefined) return this.backoff(attempt);
-    return asked > this.maxRetryAfterMs ? undefined : asked;
+    if (asked > this.maxRetryAfterMs) return undefined;
+    // Retry-After is a minimum (RFC 9110 §10.2.3): a jitter on top keeps callers told the same
+    // moment from coming back all at once.
+    return asked + Math.round(Math.random() * this.backoff(attempt));
   }
 }
 

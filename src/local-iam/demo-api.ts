@@ -201,8 +201,8 @@ export async function startDemoApi(options: DemoApiOptions): Promise<DemoApi> {
 }
 
 /**
- * The person's id to answer with: Entra ID's `oid` when the token names one (a delegated
- * token's `sub` is pairwise, different for every application), else the verifier's `human.id`.
+ * The person's id to answer with: Entra ID's `oid` when the act or token names one (an act from a
+ * session may carry the web app's pairwise `sub` beside it), else the verifier's `human.id`.
  */
 function personId(human: DualSubjectIdentity['human']): string {
   return human.oid ?? human.id;

@@ -120,7 +120,10 @@ export function createPersonReader(
     }
     const sub = claims.sub;
     if (typeof sub !== 'string' || sub.trim().length === 0) throw new DualAuthError('Access token names no person (sub)', 'ERR_TOKEN_NO_ACT');
-    const human: HumanIdentity = { id: sub };
+    // Entra ID's `sub` is pairwise (one per application); `oid` is the person's one id in the tenant, the
+    // id Microsoft recommends for authorization ("Access token claims reference"), so the API's id.
+    const oid = entra && typeof claims.oid === 'string' && claims.oid.trim().length > 0 ? claims.oid : undefined;
+    const human: HumanIdentity = { id: oid ?? sub };
     if (typeof claims.email === 'string') human.email = claims.email;
     if (typeof claims.name === 'string') human.name = claims.name;
     if (typeof claims.oid === 'string' && entra) human.oid = claims.oid;

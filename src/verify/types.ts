@@ -38,11 +38,11 @@ export interface AgentIdentity {
 }
 
 export interface HumanIdentity {
-  /** The IAM's identifier of the human the agent acts for: `act.sub` (layouts 'act' and 'assertion') or the token's `sub` ('delegated'). */
+  /** The IAM's identifier of the human the agent acts for: `act.sub` (layouts 'act' and 'assertion') or the token's `sub` ('delegated'; Entra ID: `oid`, as its `sub` is pairwise per application). */
   id: string;
   email?: string;
   name?: string;
-  /** EntraID object id, when the act carries it. */
+  /** Entra ID object id, when the act or the delegated token carries it. */
   oid?: string;
 }
 

@@ -20,6 +20,7 @@ import { createPersonReader, layoutsUseAssertion, resolveLayoutSettings } from '
 import { createJwtVerifier } from './jws.js';
 import { createLocalKeys, createRemoteKeys, resolveAlgorithms, type VerificationKeys } from './keys.js';
 import { createPolicy } from './policy.js';
+import { SPANS, traced, type SpanRecorder } from '../telemetry/index.js';
 import { getProfile } from './profiles.js';
 import type { DualSubjectIdentity, DualSubjectVerifier, VerifyCallOptions, VerifyOptions } from './types.js';
 
@@ -75,7 +76,7 @@ function buildVerifier(options: VerifyOptions, shareRemote: boolean): DualSubjec
 
   const verifyJwt = createJwtVerifier(key, algorithms, { issuer, audience, clockToleranceSeconds: clockTolerance }, abortedError);
 
-  const verifyDualSubject = async (token: string | undefined | null, call?: VerifyCallOptions): Promise<DualSubjectIdentity> => {
+  const verifyOnce = async (token: string | undefined | null, call: VerifyCallOptions | undefined, span: SpanRecorder | undefined): Promise<DualSubjectIdentity> => {
     try {
       if (token === undefined || token === null || token === '') {
         throw new DualAuthError('Access token is missing', 'ERR_TOKEN_MISSING');
@@ -106,6 +107,8 @@ function buildVerifier(options: VerifyOptions, shareRemote: boolean): DualSubjec
       if (policy) await policy(agent, human, call?.request);
       // Last: a call refused for any other reason does not use up a one-time assertion.
       if (consumeAssertion && assertionClaims) await consumeAssertion(assertionClaims);
+      span?.identity(agent.id, human.id);
+      span?.set({ 'dual_auth.layout': layout });
       return identity;
     } catch (error) {
       const failure = error instanceof DualAuthError ? error : new DualAuthError('Verification failed', 'ERR_TOKEN_INVALID', { cause: error });
@@ -114,6 +117,9 @@ function buildVerifier(options: VerifyOptions, shareRemote: boolean): DualSubjec
       throw failure;
     }
   };
+  const spanAttributes = { 'dual_auth.vendor': profile.vendor };
+  const verifyDualSubject = (token: string | undefined | null, call?: VerifyCallOptions): Promise<DualSubjectIdentity> =>
+    traced(SPANS.tokenVerify, spanAttributes, (span) => verifyOnce(token, call, span));
   return Object.assign(verifyDualSubject, { readsActAssertion: person.readsAssertion });
 }
 

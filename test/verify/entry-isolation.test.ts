@@ -53,5 +53,7 @@ describe('entry isolation', () => {
     expect([...fastify].filter((p) => PEERS.has(p))).toEqual(['fastify-plugin']);
     const hono = reachablePackages(resolve(root, 'src/hono.ts'));
     expect([...hono].filter((p) => PEERS.has(p))).toEqual([]); // hono: types only
+    const mcp = reachablePackages(resolve(root, 'src/mcp/index.ts'));
+    expect([...mcp].filter((p) => PEERS.has(p))).toEqual(['@modelcontextprotocol/sdk']);
   });
 });

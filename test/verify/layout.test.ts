@@ -145,7 +145,7 @@ describe('entraid: delegated layout (On-Behalf-Of)', () => {
 
   it('reads the person (sub, oid) from an OBO token of an allowed agent', async () => {
     const identity = await verifier('entraid', 'delegated', { agents: [AGENT] })(await token(obo(AGENT)));
-    expect(identity).toMatchObject({ layout: 'delegated', agent: { id: AGENT, scopes: ['Finance.Read'] }, human: { id: 'pairwise-9x', oid: USER, name: 'Alice Example' } });
+    expect(identity).toMatchObject({ layout: 'delegated', agent: { id: AGENT, scopes: ['Finance.Read'] }, human: { id: USER, oid: USER, name: 'Alice Example' } });
   });
 
   it('refuses a login token, an app-only token (with or without idtyp) and another agent', async () => {

@@ -68,7 +68,8 @@ for (const vendor of VENDORS) {
       expect(identity.agent.id).toBe(agentId);
       if (vendor === 'entraid') {
         expect(identity.human.oid).toBe(iam.testUser.id);
-        expect(identity.human.id).toBe(identity.claims.sub); // pairwise
+        expect(identity.human.id).toBe(iam.testUser.id); // oid, not the pairwise sub
+        expect(identity.claims.sub).not.toBe(iam.testUser.id);
       } else {
         expect(identity.human.id).toBe(iam.testUser.id);
       }
