@@ -79,9 +79,10 @@ export function createRemoteKeys(options: RemoteKeyOptions): RemoteKeys {
   const outer = options.signal;
   /** The fetch in progress, to abort once nobody waits for it. */
   let fetching: AbortController | undefined;
-  /** When the last JWKS was received, and when the last refresh failed (performance.now()). */
-  let fetchedAt = Number.NEGATIVE_INFINITY;
+  /** When the last refresh failed (performance.now()). */
   let failedAt = Number.NEGATIVE_INFINITY;
+  /** The last key set received, when (performance.now()), and as a local set once needed. */
+  let lastGood: { jwks: JSONWebKeySet; at: number; keys?: JWTVerifyGetKey } | undefined;
   /** Verifications waiting in the key resolver. */
   let waiting = 0;
 
@@ -105,7 +106,10 @@ export function createRemoteKeys(options: RemoteKeyOptions): RemoteKeys {
     if (response.status !== 200) {
       throw new DualAuthError(`JWKS endpoint answered HTTP ${response.status}`, 'ERR_JWKS_UNAVAILABLE');
     }
-    fetchedAt = performance.now();
+    // Checked here as jose checks it, so that only a key set counts as fetched (a proxy's 200 page does not).
+    const jwks = await response.clone().json().catch(() => undefined);
+    if (!isKeySet(jwks)) throw new DualAuthError('JWKS endpoint answered something that is not a key set', 'ERR_JWKS_UNAVAILABLE');
+    lastGood = { jwks, at: performance.now() };
     return response;
   };
   const remote = createRemoteJWKSet(url, {
@@ -116,17 +120,10 @@ export function createRemoteKeys(options: RemoteKeyOptions): RemoteKeys {
     [customFetch]: fetchJwks,
   });
 
-  // The last key set received, as a local set (rebuilt only when jose holds a new one).
-  let staleSource: JSONWebKeySet | undefined;
-  let staleKeys: JWTVerifyGetKey | undefined;
   const stale = (): JWTVerifyGetKey | undefined => {
-    const jwks = remote.jwks();
-    if (jwks === undefined || performance.now() > fetchedAt + options.cacheMaxAgeMs + options.maxStaleMs) return undefined;
-    if (jwks !== staleSource) {
-      staleSource = jwks;
-      staleKeys = createLocalJWKSet(jwks);
-    }
-    return staleKeys;
+    if (lastGood === undefined || performance.now() > lastGood.at + options.cacheMaxAgeMs + options.maxStaleMs) return undefined;
+    lastGood.keys ??= createLocalJWKSet(lastGood.jwks);
+    return lastGood.keys;
   };
 
   const resolve = async (header: Parameters<JWTVerifyGetKey>[0], token: Parameters<JWTVerifyGetKey>[1], signal?: AbortSignal): Promise<KeyResult> => {
@@ -156,6 +153,11 @@ export function createRemoteKeys(options: RemoteKeyOptions): RemoteKeys {
     withSignal: (signal: AbortSignal): JWTVerifyGetKey => (header, token) => resolve(header, token, signal),
     remote,
   });
+}
+
+function isKeySet(value: unknown): value is JSONWebKeySet {
+  const keys = (value as { keys?: unknown } | null)?.keys;
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Array.isArray(keys) && keys.every((key) => typeof key === 'object' && key !== null && !Array.isArray(key));
 }
 
 /** The JWKS endpoint could not be reached or gave no key set (our fetch's errors, jose's timeout and invalid-set errors). */
