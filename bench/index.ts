@@ -9,7 +9,10 @@
  *     same local HTTPS server (its own process), 1 and 50 callers;
  *  3. access-token verification: createDualSubjectVerifier with a warm JWKS
  *     cache vs jose jwtVerify alone (the key already imported);
- *  4. importing the package entry loads no cloud SDK (fresh child process).
+ *  4. tracing (docs/observability.md): the verification with one more telemetry hook and no
+ *     tracer provider registered vs without it (the overhead of tracing off), and with an
+ *     OpenTelemetry provider registered: the cost of one more span (made, not exported);
+ *  5. importing the package entry loads no cloud SDK (fresh child process).
  *
  * Target: every ratio >= 0.85. Prints the figures; asserts nothing about time
  * (only the cloud-SDK check fails the run).
@@ -23,6 +26,9 @@ import { SignJWT, createLocalJWKSet, jwtVerify, importJWK, type JWK } from 'jose
 import { Agent, request } from 'undici';
 import { HybridSender, KeycloakAdapter, OutOfSessionTokenRequest, createDualSubjectVerifier } from '../src/index.js';
 import { encodeForm } from '../src/adapters/base.js';
+import { SPANS, traced } from '../src/telemetry/index.js';
+import { trace } from '@opentelemetry/api';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { compare, fmt, machine, repoRoot, settingsFromArgs, table, type Comparison } from './lib.js';
 import { ACT, AGENT_ENDPOINT, AGENT_ID, API_AUDIENCE, CLIENT_SECRET, SCOPE, createBenchFixtures, type BenchFixtures } from './shared.js';
 
@@ -153,6 +159,29 @@ async function verification(f: BenchFixtures, settings: ReturnType<typeof settin
   ];
 }
 
+/**
+ * Tracing off: the hook every instrumented operation goes through (`traced`), once more around a
+ * verification, with no tracer provider registered: its whole cost is that of tracing off.
+ * Tracing on: the same with a provider registered: the cost of one span (made, not exported).
+ */
+async function tracing(f: BenchFixtures, settings: ReturnType<typeof settingsFromArgs>): Promise<Comparison[]> {
+  const verifier = createDualSubjectVerifier({ vendor: 'keycloak', issuer: f.issuer, audience: API_AUDIENCE, jwksUri: `${f.server.origin}/jwks`, ca: f.caCert });
+  await verifier(f.accessToken);
+  const attributes = { 'dual_auth.vendor': 'keycloak' };
+  const plain = () => verifier(f.accessToken);
+  const hooked = () => traced(SPANS.tokenVerify, attributes, () => verifier(f.accessToken));
+  const off = await compare('verify access token, one more hook, tracing off (vs without it)', plain, hooked, settings);
+  const provider = new BasicTracerProvider();
+  trace.setGlobalTracerProvider(provider);
+  try {
+    const on = await compare('verify access token, one more hook, tracing on: one more span, not exported (vs without it)', plain, hooked, settings);
+    return [off, on];
+  } finally {
+    trace.disable();
+    await provider.shutdown();
+  }
+}
+
 interface LoadCheck {
   entry: string;
   importMs: number;
@@ -202,6 +231,7 @@ async function main(): Promise<void> {
     results.push(...(await tokenRequests(f, settings, 1)));
     results.push(...(await tokenRequests(f, settings, 50)));
     results.push(...(await verification(f, settings)));
+    results.push(...(await tracing(f, settings)));
     bursts = await coldBursts(f);
   } finally {
     await f.cleanup();

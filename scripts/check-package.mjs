@@ -241,6 +241,26 @@ await check("dual-auth/mcp refuses with the MCP SDK's own error classes in each 
   }
 });
 
+await check('with an OpenTelemetry provider registered, the built entries make spans in both formats (the API loaded lazily)', async () => {
+  const { generateKeyPairSync } = await import('node:crypto');
+  const { trace } = require('@opentelemetry/api');
+  const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = require('@opentelemetry/sdk-trace-base');
+  const exporter = new InMemorySpanExporter();
+  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+  try {
+    const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
+    for (const format of ['esm', 'cjs']) {
+      exporter.reset();
+      const verify = sides[format].index.createDualSubjectVerifier({ vendor: 'keycloak', issuer: 'https://iam.example.test/realms/r', audience: 'https://api.example.test', key });
+      await assert.rejects(verify('not-a-jwt'));
+      const spans = exporter.getFinishedSpans().map((span) => [span.name, span.attributes['dual_auth.outcome']]);
+      assert.deepEqual(spans, [['dual_auth.token.verify', 'ERR_TOKEN_INVALID']], format);
+    }
+  } finally {
+    trace.disable();
+  }
+});
+
 await check('errors thrown by dual-auth/local-iam are DualAuthErrors of the main entry', async () => {
   for (const [from, to] of pairs) {
     await assert.rejects(sides[from]['local-iam'].startLocalIam({ vendor: 'nope' }), (error) => {

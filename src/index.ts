@@ -89,3 +89,5 @@ export type {
 export { HttpClient, createFetch, HttpError, RETRY_POLICIES, DEFAULT_RETRY_BUDGET, type HttpClientOptions, type CaOption, type RetryPolicy, type RetryPolicyName, type RetryBudgetOptions } from './http/index.js';
 export { silentLogger, type Logger, type LoggerLike } from './logging.js';
 export { humanIdForLogging } from './domain/act.js';
+// Tracing (docs/observability.md): the person's id as spans carry it.
+export { pseudonymousPersonId } from './telemetry/index.js';

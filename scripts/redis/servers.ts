@@ -9,7 +9,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, ROOT, tail } from '../secrets/lib.js';
+import { alive, freePort, ROOT, tail } from '../secrets/lib.js';
 
 const run = promisify(execFile);
 const RUNS = join(ROOT, '.cache', 'redis', 'run');
@@ -210,13 +210,13 @@ function recordPid(pid: number): void {
 export function stopStaleRedisRuns(): void {
   if (!existsSync(RUNS)) return;
   for (const name of readdirSync(RUNS)) {
-    if (!/^\d+$/.test(name) || isAlive(Number(name))) continue;
+    if (!/^\d+$/.test(name) || alive(Number(name))) continue;
     const dir = join(RUNS, name);
     const pids = existsSync(join(dir, 'pids')) ? readFileSync(join(dir, 'pids'), 'utf8').split('\n').filter(Boolean).map(Number) : [];
     for (const pid of pids) {
       // A recorded pid may have been reused since: stop it only if it still works in that folder
       // (redis-server rewrites its command line, but chdirs to its `dir`).
-      if (isAlive(pid) && workingDir(pid).startsWith(dir)) process.kill(pid, 'SIGKILL');
+      if (alive(pid) && workingDir(pid).startsWith(dir)) process.kill(pid, 'SIGKILL');
     }
     rmSync(dir, { recursive: true, force: true });
   }
@@ -225,15 +225,6 @@ export function stopStaleRedisRuns(): void {
 /** Removes this process's run folder (after its servers are stopped). */
 export function removeRunDir(): void {
   rmSync(join(RUNS, String(process.pid)), { recursive: true, force: true });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function workingDir(pid: number): string {

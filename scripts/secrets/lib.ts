@@ -105,7 +105,8 @@ export async function stopPid(pid: number, timeoutMs = 10_000): Promise<void> {
   if (alive(pid)) signal('SIGKILL');
 }
 
-function alive(pid: number): boolean {
+/** True while a process with this pid exists. */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -10,7 +10,8 @@ import { silentLogger, toLogger, type Logger, type LoggerLike } from '../logging
 import { actForLogging, validateAct, type Act } from '../domain/act.js';
 import { normaliseAdapterConfig, type AdapterConfigInput, type NormalisedAdapterConfig } from './config-input.js';
 import { TokenResponse, type TokenResponseInit } from '../domain/token-response.js';
-import { ACCESS_TOKEN_TYPE, checkActAssertion, checkSubjectToken, parseDelegation, refuseUnused, type Delegation, type ExchangeRequest } from './delegation.js';
+import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE, checkActAssertion, checkSubjectToken, parseDelegation, refuseUnused, type Delegation, type ExchangeRequest } from './delegation.js';
+import { SPANS, traced, type SpanAttributes, type SpanRecorder } from '../telemetry/index.js';
 import { inspect } from 'node:util';
 
 export interface AdapterOptions extends Pick<HttpClientOptions, 'timeoutMs' | 'deadlineMs' | 'retries' | 'retryBudget' | 'backoffMs' | 'maxRetryAfterMs' | 'ca' | 'dispatcher'> {
@@ -75,6 +76,8 @@ export abstract class BaseAdapter {
   readonly #clientSecret: string;
   /** tokenUrl parsed once, at the first request (the reference accepts any https:// string at construction). */
   #tokenEndpoint: URL | undefined;
+  /** The token request span's fixed attributes, built at the first traced request. */
+  #spanAttributes: SpanAttributes | undefined;
 
   protected constructor(
     config: AdapterConfigInput,
@@ -146,9 +149,14 @@ export abstract class BaseAdapter {
     options?: { signal?: AbortSignal },
   ): Promise<TokenResponse> {
     const params: TokenRequestParams = typeof first === 'string' ? { agentId: first, act: act as Act, scope: scope ?? [], signal: options?.signal } : first;
+    return traced(SPANS.tokenRequest, (this.#spanAttributes ??= tokenRequestSpanAttributes(this.profile.name, this.delegation)), (span) => this.#requestToken(params, span));
+  }
+
+  async #requestToken(params: TokenRequestParams, span: SpanRecorder | undefined): Promise<TokenResponse> {
     if (params === null || typeof params !== 'object') throw new DualAuthError('requestToken needs { agentId, act, scope }', 'ERR_INVALID_ARGUMENT');
     refuseUnused(this.delegation, params);
     if (this.delegation === 'act' || params.act !== undefined) validateAct(params.act);
+    span?.identity(params.agentId, params.act?.sub);
     const scopes = normaliseScopes(params.scope);
     const request = this.prepare(params, scopes);
     const logging = this.logger !== silentLogger; // log objects are built only for a real logger
@@ -168,7 +176,7 @@ export abstract class BaseAdapter {
     try {
       // Built per attempt: a retry carries a freshly signed client assertion (a new jti), which an
       // IAM that records assertion ids (Keycloak: "Token reuse detected") accepts.
-      const body = await this.post(async () => encodeForm(await request.form()), params.signal);
+      const body = await this.post(async () => encodeForm(await request.form()), params.signal, span);
       const token = await request.complete(this.parseSuccess(body, scopes));
       const response = new TokenResponse(token);
       if (logging) {
@@ -224,7 +232,7 @@ export abstract class BaseAdapter {
   }
 
   /** POSTs the form (encoded anew for each attempt); returns the 200 body or throws the vendor's TokenRequestError. */
-  private async post(form: () => Promise<string>, signal: AbortSignal | undefined): Promise<Buffer> {
+  private async post(form: () => Promise<string>, signal: AbortSignal | undefined, span?: SpanRecorder): Promise<Buffer> {
     const headers: Record<string, string> = { 'content-type': FORM_CONTENT_TYPE, accept: this.profile.accept };
     let answer;
     try {
@@ -240,6 +248,7 @@ export abstract class BaseAdapter {
       }
       throw error;
     }
+    span?.set({ 'http.response.status_code': answer.status, 'http.request.resend_count': answer.attempts - 1 });
     if (answer.status !== 200) throw this.statusError(answer.status, answer.body);
     return answer.body;
   }
@@ -319,6 +328,15 @@ interface PreparedRequest {
   complete(token: TokenResponseInit): Promise<TokenResponseInit>;
   /** Safe to log: no token. */
   logFields: Record<string, unknown>;
+}
+
+/** What the token request span says about this adapter (docs/observability.md). */
+function tokenRequestSpanAttributes(vendorName: string, delegation: Delegation): SpanAttributes {
+  return {
+    'dual_auth.vendor': vendorName.toLowerCase(),
+    'dual_auth.delegation': delegation,
+    'dual_auth.grant_type': delegation === 'token-exchange' ? TOKEN_EXCHANGE_GRANT_TYPE : 'client_credentials',
+  };
 }
 
 function normaliseScopes(scope: readonly string[] | string | undefined): string[] {

@@ -11,6 +11,7 @@ import { silentLogger, toLogger, type Logger, type LoggerLike } from '../logging
 import type { SecretsBackend } from '../secrets/backend.js';
 import { createSecretsBackend, environmentBackendFor } from '../secrets/factory.js';
 import { getSecretsBackendType } from './environment.js';
+import { SPANS, traced } from '../telemetry/index.js';
 import { VENDORS, type DelegatedAgentConfig, type DualAuthConfig, type Vendor } from './types.js';
 import { validateFileExists, validateHttpsUrl, validateUrlFormat } from './validate.js';
 
@@ -64,7 +65,7 @@ export async function getConfig(options: GetConfigOptions = {}): Promise<DualAut
       vendor = pickVendor(options.vendor, () => sync('DUAL_AUTH_VENDOR', OPTIONAL), env);
       take = (key) => sync(key, REQUIRED) ?? missing(key, backend.name);
     } else {
-      vendor = pickVendor(options.vendor, await settle(() => backend.getSecret('DUAL_AUTH_VENDOR', { required: false, signal: options.signal })), env);
+      vendor = pickVendor(options.vendor, await settle(() => fetchSecret(backend, 'DUAL_AUTH_VENDOR', false, options.signal)), env);
       take = await readAll(backend, vendor === 'entraid' && delegation !== 'act' ? ENTRAID_AGENT_KEYS : KEYS[vendor], options.signal);
     }
     const config = buildConfig(vendor, take, logger, delegation);
@@ -115,6 +116,15 @@ function pickVendor(given: string | undefined, fromBackend: () => string | undef
   return normalised as Vendor;
 }
 
+/** One read from an asynchronous backend, in a `dual_auth.secrets.fetch` span when tracing is on: the backend and the secret's name, never its value. */
+function fetchSecret(backend: SecretsBackend, key: string, required: boolean, signal: AbortSignal | undefined): Promise<string | undefined> {
+  return traced(SPANS.secretsFetch, { 'dual_auth.secrets.backend': backend.name, 'dual_auth.secret.name': key }, async (span) => {
+    const value = await backend.getSecret(key, { required, signal });
+    span?.set({ 'dual_auth.secret.found': value !== undefined });
+    return value;
+  });
+}
+
 function missing(key: string, backend: string): never {
   throw new SecretsBackendError(`Secret '${key}' is required but was not found`, backend, { code: 'ERR_SECRET_MISSING' });
 }
@@ -123,7 +133,7 @@ type Take = (key: string) => string;
 
 /** Reads every key at once; `take(key)` then yields a value or throws that key's error, so errors come in the Python order. */
 async function readAll(backend: SecretsBackend, keys: readonly string[], signal?: AbortSignal): Promise<Take> {
-  const settled = await Promise.allSettled(keys.map((key) => backend.getSecret(key, { required: true, signal })));
+  const settled = await Promise.allSettled(keys.map((key) => fetchSecret(backend, key, true, signal)));
   const results = new Map(keys.map((key, index) => [key, settled[index] as PromiseSettledResult<string | undefined>]));
   return (key) => {
     const result = results.get(key);

@@ -6,6 +6,7 @@
  * RedisUnavailableError whose reason is safe to show (never a URL or a password).
  */
 import { DualAuthError } from '../errors.js';
+import { isLoopbackHost } from '../http/loopback.js';
 import { buildTrustedCas, type CaOption } from '../http/tls.js';
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
 import { importOptional } from '../optional.js';
@@ -56,8 +57,8 @@ export const DEFAULT_COMMAND_TIMEOUT_MS = 1000;
 
 /** Redis could not run a command; `reason` is safe to show. */
 export class RedisUnavailableError extends Error {
-  constructor(readonly reason: string, options?: { cause?: unknown }) {
-    super(`Redis unavailable: ${reason}`, options);
+  constructor(readonly reason: string) {
+    super(`Redis unavailable: ${reason}`);
     this.name = 'RedisUnavailableError';
   }
 }
@@ -112,13 +113,19 @@ export class RedisConnection {
     const redis = this.given ? undefined : await (this.driver ??= importOptional<NodeRedis>('redis', this.feature, ['redis']));
     if (this.closed) throw new RedisUnavailableError('closed');
     let client: RedisCommandClient | undefined;
+    let late = false;
     const work = (async () => {
       client = this.given ?? (await this.connect(redis as NodeRedis));
+      // Connected after the deadline: the caller has its answer already, so the command is not sent.
+      if (late) throw new RedisTimeoutError(this.timeoutMs);
       return command(client);
     })();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new RedisTimeoutError(this.timeoutMs)), this.timeoutMs);
+      timer = setTimeout(() => {
+        late = true;
+        reject(new RedisTimeoutError(this.timeoutMs));
+      }, this.timeoutMs);
     });
     try {
       const result = await Promise.race([work, deadline]);
@@ -236,9 +243,9 @@ const AUTH_REPLIES = new Set(['WRONGPASS', 'NOAUTH']);
  * (Redis replies never echo a password; URLs never reach this text.)
  */
 export function describeRedisError(error: unknown): string {
-  if (error instanceof RedisTimeoutError || error instanceof RedisUnavailableError) return error instanceof RedisUnavailableError ? error.reason : error.message;
-  if (error === undefined) return 'not connected';
-  if (isOffline(error)) return 'not connected';
+  if (error instanceof RedisUnavailableError) return error.reason;
+  if (error instanceof RedisTimeoutError) return error.message;
+  if (error === undefined || isOffline(error)) return 'not connected';
   const code = (error as { code?: unknown } | null)?.code;
   const message = String((error as { message?: unknown } | null)?.message ?? '');
   const reply = /^([A-Z][A-Z_]{2,31})(?:\s|$)/.exec(message)?.[1];
@@ -281,10 +288,6 @@ function checkUrls(url: string | readonly string[], allowPlaintext: boolean, fea
   }
   if (schemes.size > 1) throw new DualAuthError(`${feature}: cluster seed URLs must all be redis:// or all rediss://`, 'ERR_INVALID_ARGUMENT');
   return urls;
-}
-
-function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
 /** Closes gracefully (pending commands finish) within `graceMs`, then for good. */

@@ -129,8 +129,9 @@ export class RedisTokenCache implements TokenStore {
       return request(); // degraded: Redis is down, the IAM is not
     }
     // The other replica took too long: ask the IAM ourselves (and share the result).
+    const requestedAt = Date.now();
     const token = await request();
-    await this.store(redisKey, token, Date.now()).catch(() => {});
+    await this.store(redisKey, token, requestedAt).catch(() => {});
     return token;
   }
 

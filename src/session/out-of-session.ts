@@ -23,6 +23,9 @@ import { MemoryReplayCache, ReplayCacheFullError, type ReplayCache } from '../do
 import { resolveTokenStore, type TokenCacheOption } from './token-cache.js';
 import type { TokenStore } from './token-store.js';
 import { requestDualSubjectToken, toParams } from './token-request.js';
+import { SPANS, traced, type SpanRecorder } from '../telemetry/index.js';
+
+const NO_ATTRIBUTES = Object.freeze({});
 
 /** As the reference: no leeway. */
 const DEFAULT_CLOCK_TOLERANCE_SECONDS = 0;
@@ -130,8 +133,11 @@ export class OutOfSessionTokenRequest {
   async receiveAndVerifyActJwt(params: VerifyActJwtParams): Promise<Act>;
   async receiveAndVerifyActJwt(actJwt: string, expectedAudience: string): Promise<Act>;
   async receiveAndVerifyActJwt(first: VerifyActJwtParams | string, expectedAudience?: string): Promise<Act> {
-    const { actJwt, expectedAudience: audience, agentId } =
-      typeof first === 'string' ? { actJwt: first, expectedAudience: expectedAudience as string, agentId: undefined } : first ?? ({} as VerifyActJwtParams);
+    const params = typeof first === 'string' ? { actJwt: first, expectedAudience: expectedAudience as string, agentId: undefined } : first ?? ({} as VerifyActJwtParams);
+    return traced(SPANS.actJwtVerify, NO_ATTRIBUTES, (span) => this.#receiveAndVerifyActJwt(params, span));
+  }
+
+  async #receiveAndVerifyActJwt({ actJwt, expectedAudience: audience, agentId }: VerifyActJwtParams, span: SpanRecorder | undefined): Promise<Act> {
     if (!audience || typeof audience !== 'string') throw new DualAuthError('expectedAudience is required', 'ERR_INVALID_ARGUMENT');
     // Strict base64url before any parsing (RFC 7515 §2): jose's decoder would skip whitespace and padding.
     if (typeof actJwt !== 'string' || actJwt.length > this.maxJwtLength || !isStrictCompactJws(actJwt, true)) {
@@ -190,6 +196,7 @@ export class OutOfSessionTokenRequest {
     if (act === null || typeof act !== 'object' || Array.isArray(act) || typeof act.sub !== 'string' || !act.sub.trim()) {
       throw this.fail('Act JWT must contain act.sub', 'ERR_ACT_MISSING_SUB', 'jwt_invalid_act');
     }
+    span?.identity(agentId, act.sub);
     this.logger.info({ event: 'jwt_verified', human_id: humanIdForLogging(act.sub), exp: payload.exp, jti, audience }, 'Act JWT verified');
     return act;
   }

@@ -20,6 +20,7 @@ import { untilAborted } from '../http/abort.js';
 import { isStrictCompactJws } from '../jwt/base64url.js';
 import { createLocalKeys, createRemoteKeys, resolveAlgorithms, type KeySource, type RemoteKeys } from './keys.js';
 import { createPolicy } from './policy.js';
+import { SPANS, traced, type SpanRecorder } from '../telemetry/index.js';
 import { getProfile } from './profiles.js';
 import type { DualSubjectIdentity, DualSubjectVerifier, VerifyCallOptions, VerifyOptions } from './types.js';
 
@@ -82,7 +83,7 @@ function buildVerifier(options: VerifyOptions, shareRemote: boolean): DualSubjec
   // jwtVerify is overloaded on the key type; one call site for both keeps the hot path monomorphic.
   const verifyJwt = jwtVerify as (jwt: string, key: KeySource, options: JWTVerifyOptions) => Promise<{ payload: JWTPayload }>;
 
-  const verifyDualSubject = async (token: string | undefined | null, call?: VerifyCallOptions): Promise<DualSubjectIdentity> => {
+  const verifyOnce = async (token: string | undefined | null, call: VerifyCallOptions | undefined, span: SpanRecorder | undefined): Promise<DualSubjectIdentity> => {
     try {
       if (token === undefined || token === null || token === '') {
         throw new DualAuthError('Access token is missing', 'ERR_TOKEN_MISSING');
@@ -116,6 +117,8 @@ function buildVerifier(options: VerifyOptions, shareRemote: boolean): DualSubjec
       if (policy) await policy(agent, human, call?.request);
       // Last: a call refused for any other reason does not use up a one-time assertion.
       if (consumeAssertion && assertionClaims) await consumeAssertion(assertionClaims);
+      span?.identity(agent.id, human.id);
+      span?.set({ 'dual_auth.layout': layout });
       return identity;
     } catch (error) {
       const failure = error instanceof DualAuthError ? error : new DualAuthError('Verification failed', 'ERR_TOKEN_INVALID', { cause: error });
@@ -124,6 +127,9 @@ function buildVerifier(options: VerifyOptions, shareRemote: boolean): DualSubjec
       throw failure;
     }
   };
+  const spanAttributes = { 'dual_auth.vendor': profile.vendor };
+  const verifyDualSubject = (token: string | undefined | null, call?: VerifyCallOptions): Promise<DualSubjectIdentity> =>
+    traced(SPANS.tokenVerify, spanAttributes, (span) => verifyOnce(token, call, span));
   return Object.assign(verifyDualSubject, { readsActAssertion: person.readsAssertion });
 }
 

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { createClient, createCluster } from 'redis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisReplayCache } from '../../src/redis/index.js';
+import { describeRedisError } from '../../src/redis/connection.js';
 import { startRedisServer } from '../../scripts/redis/servers.js';
 import { markSensitive, rejection, thrown } from '../helpers/log-audit.js';
 import { connection, deleteKeys, nodeUrls, scanEverything, servers, type Topology } from './helpers.js';
@@ -181,6 +182,20 @@ describe('RedisReplayCache fails closed, in bounded time', () => {
     const started = Date.now();
     expect((await rejection(replay.checkAndStore(jti(), nowSeconds() + 30))).code).toBe('ERR_REPLAY_STORE_UNAVAILABLE');
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});
+
+describe('failure reasons carry no text but codes', () => {
+  it('a Redis reply, a socket error or anything else is described by its code only', () => {
+    const secretText = `redis://:hunter2-${randomBytes(6).toString('hex')}@10.0.0.1:6379`;
+    markSensitive(secretText);
+    const socketError = Object.assign(new Error(`connect ECONNREFUSED ${secretText}`), { code: 'ECONNREFUSED' });
+    expect(describeRedisError(new Error(`WRONGPASS invalid username-password pair ${secretText}`))).toBe('authentication failed (WRONGPASS): check the user name and password');
+    expect(describeRedisError(new Error(`NOPERM this user has no permissions ${secretText}`))).toContain('NOPERM');
+    expect(describeRedisError(new Error(`CLUSTERDOWN The cluster is down ${secretText}`))).toBe('Redis answered CLUSTERDOWN');
+    expect(describeRedisError(socketError)).toBe('connection failed (ECONNREFUSED)');
+    expect(describeRedisError(new TypeError(secretText))).toBe('failed (TypeError)');
+    expect(describeRedisError(secretText)).toBe('failed (unknown error)');
   });
 });
 
