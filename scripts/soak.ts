@@ -206,7 +206,9 @@ try {
   await Promise.all([...Array.from({ length: concurrency }, worker), switchFaults()]);
   clearInterval(reporter);
   report();
-  const second = samples.slice(Math.floor(samples.length / 2));
+  // The slopes are taken over the samples made under load (the last one comes after it ended).
+  const loaded = samples.slice(0, -1);
+  const second = loaded.slice(Math.floor(loaded.length / 2));
   const perMinute = (get: (s: Sample) => number) => slope(second.map((s) => [s.t / 60, get(s)]));
   const growth = (get: (s: Sample) => number) => (second.length > 1 ? get(second[second.length - 1] as Sample) - get(second[0] as Sample) : 0);
   const heapSlope = perMinute((s) => s.heapMb);
