@@ -69,10 +69,10 @@ const ops: Array<[string, Op]> = [
   ['out-of-session', async () => {
     const replay = lastActJwt !== undefined && Math.random() < 0.2;
     const actJwt = replay ? (lastActJwt as string) : await sender.prepareOutOfSessionAct({ act: person(), agentEndpoint: AGENT_ENDPOINT, ttlSeconds: 60 });
-    lastActJwt = actJwt;
     try {
       const act = await outOfSession.receiveAndVerifyActJwt({ actJwt, expectedAudience: AGENT_ENDPOINT });
       if (replay) throw new Error('a replayed act JWT was accepted');
+      lastActJwt = actJwt; // only an accepted JWT is replayed later: its second use must be refused
       return outOfSession.requestToken({ agentId: iam.clientId, act, scope: ['finance.read'] });
     } catch (error) {
       if (replay && (error as DualAuthError).code === 'ERR_ACT_REPLAY') return undefined; // refused, as it must be
@@ -89,7 +89,7 @@ const ops: Array<[string, Op]> = [
   ['verify', async () => (lastToken ? verify(lastToken) : undefined)],
 ];
 
-interface Sample { t: number; opsPerSecond: number; p50: number; p99: number; rssMb: number; heapMb: number; handles: number; sockets: number; errors: Record<string, number>; fault: string }
+interface Sample { t: number; opsPerSecond: number; operations: number; p50: number; p99: number; rssMb: number; heapMb: number; handles: number; sockets: number; errors: Record<string, number>; fault: string }
 const samples: Sample[] = [];
 let latencies: number[] = [];
 let errors: Record<string, number> = {};
@@ -119,7 +119,11 @@ function percentile(sorted: number[], p: number): number {
   return sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number);
 }
 
+let reportedAt = started;
 function report(): void {
+  const now = performance.now();
+  const elapsedMs = Math.max(1, now - reportedAt);
+  reportedAt = now;
   const sorted = latencies.sort((a, b) => a - b);
   const resources = process.getActiveResourcesInfo();
   // The live heap, not the garbage not yet collected (npm run soak passes --expose-gc).
@@ -127,7 +131,8 @@ function report(): void {
   const memory = process.memoryUsage();
   const sample: Sample = {
     t: Math.round((performance.now() - started) / 1000),
-    opsPerSecond: Math.round((latencies.length / REPORT_EVERY_MS) * 1000),
+    opsPerSecond: Math.round((latencies.length / elapsedMs) * 1000),
+    operations: latencies.length,
     p50: Math.round(percentile(sorted, 50)),
     p99: Math.round(percentile(sorted, 99)),
     rssMb: +(memory.rss / 2 ** 20).toFixed(1),
@@ -201,7 +206,9 @@ try {
   await Promise.all([...Array.from({ length: concurrency }, worker), switchFaults()]);
   clearInterval(reporter);
   report();
-  const second = samples.slice(Math.floor(samples.length / 2)).map((s) => s);
+  // The slopes are taken over the samples made under load (the last one comes after it ended).
+  const loaded = samples.slice(0, -1);
+  const second = loaded.slice(Math.floor(loaded.length / 2));
   const perMinute = (get: (s: Sample) => number) => slope(second.map((s) => [s.t / 60, get(s)]));
   const growth = (get: (s: Sample) => number) => (second.length > 1 ? get(second[second.length - 1] as Sample) - get(second[0] as Sample) : 0);
   const heapSlope = perMinute((s) => s.heapMb);
@@ -213,7 +220,7 @@ try {
   if (rssSlope > 8 && growth((s) => s.rssMb) > 20) failures.push(`RSS grows ${rssSlope.toFixed(2)} MB/min over the second half`);
   if (handleSlope > 2 && growth((s) => s.handles) > 5) failures.push(`active handles grow ${handleSlope.toFixed(2)}/min over the second half`);
   failures.push(...overDeadline.slice(0, 20));
-  const total = samples.reduce((s, x) => s + x.opsPerSecond * (REPORT_EVERY_MS / 1000), 0);
+  const total = samples.reduce((sum, sample) => sum + sample.operations, 0);
   console.log(`[soak] ${minutes} min, ${total} operations; second-half slopes: heap ${heapSlope.toFixed(2)} MB/min, RSS ${rssSlope.toFixed(2)} MB/min, handles ${handleSlope.toFixed(2)}/min`);
   if (values.svg) drawSvg(values.svg);
   if (values.json) writeFileSync(values.json, `${JSON.stringify({ minutes, concurrency, samples, heapSlope, rssSlope, handleSlope, failures }, null, 1)}\n`);

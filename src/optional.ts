@@ -55,4 +55,3 @@ function isMissing(cause: unknown, name: string): boolean {
 function listOf(items: readonly string[]): string {
   return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
-

@@ -114,9 +114,10 @@ export function createRemoteKeys(options: RemoteKeyOptions): VerificationKeys {
   const outer = options.signal;
   /** The fetch in progress, to abort once nobody waits for it. */
   let fetching: AbortController | undefined;
-  /** When the last JWKS was received, and when the last refresh failed (performance.now()). */
-  let fetchedAt = Number.NEGATIVE_INFINITY;
+  /** When the last refresh failed (performance.now()). */
   let failedAt = Number.NEGATIVE_INFINITY;
+  /** The last key set received, when (performance.now()), and as a local set once needed. */
+  let lastGood: { jwks: JSONWebKeySet; at: number; keys?: KeyResolver } | undefined;
   /** Verifications waiting in the key resolver. */
   let waiting = 0;
 
@@ -140,7 +141,10 @@ export function createRemoteKeys(options: RemoteKeyOptions): VerificationKeys {
     if (response.status !== 200) {
       throw new DualAuthError(`JWKS endpoint answered HTTP ${response.status}`, 'ERR_JWKS_UNAVAILABLE');
     }
-    fetchedAt = performance.now();
+    // Checked here as jose checks it, so that only a key set counts as fetched (a proxy's 200 page does not).
+    const jwks = await response.clone().json().catch(() => undefined);
+    if (!isKeySet(jwks)) throw new DualAuthError('JWKS endpoint answered something that is not a key set', 'ERR_JWKS_UNAVAILABLE');
+    lastGood = { jwks, at: performance.now() };
     return response;
   };
 
@@ -160,24 +164,17 @@ export function createRemoteKeys(options: RemoteKeyOptions): VerificationKeys {
     }));
   };
 
-  // The last key set received, as a local set (rebuilt only when jose holds a new one).
-  let staleSource: JSONWebKeySet | undefined;
-  let staleKeys: KeyResolver | undefined;
-  const stale = (set: RemoteJWKSet): KeyResolver | undefined => {
-    const jwks = set.jwks();
-    if (jwks === undefined || performance.now() > fetchedAt + options.cacheMaxAgeMs + options.maxStaleMs) return undefined;
-    if (jwks !== staleSource) {
-      staleSource = jwks;
-      staleKeys = byHeader(createLocalJWKSet!(jwks));
-    }
-    return staleKeys;
+  const stale = (): KeyResolver | undefined => {
+    if (lastGood === undefined || performance.now() > lastGood.at + options.cacheMaxAgeMs + options.maxStaleMs) return undefined;
+    lastGood.keys ??= byHeader(createLocalJWKSet!(lastGood.jwks));
+    return lastGood.keys;
   };
 
   const resolve = async (header: JwsHeader, signal?: AbortSignal): Promise<KeyResult> => {
     const set = remote ?? (await remoteSet());
     // The endpoint failed less than a cooldown ago: no new attempt yet, the stale keys answer at once.
     if (!set.fresh && performance.now() < failedAt + options.cooldownMs) {
-      const keys = stale(set);
+      const keys = stale();
       if (keys) return keys(header);
     }
     waiting++;
@@ -187,7 +184,7 @@ export function createRemoteKeys(options: RemoteKeyOptions): VerificationKeys {
     } catch (error) {
       if (!isUnavailable(error)) throw error;
       failedAt = performance.now();
-      const keys = stale(set);
+      const keys = stale();
       if (keys === undefined) throw error;
       return keys(header);
     } finally {
@@ -197,6 +194,11 @@ export function createRemoteKeys(options: RemoteKeyOptions): VerificationKeys {
   };
 
   return { keyFor: async (header, signal) => toKeyObject(await resolve(header, signal)) };
+}
+
+function isKeySet(value: unknown): value is JSONWebKeySet {
+  const keys = (value as { keys?: unknown } | null)?.keys;
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Array.isArray(keys) && keys.every((key) => typeof key === 'object' && key !== null && !Array.isArray(key));
 }
 
 /** The JWKS endpoint could not be reached or gave no key set (our fetch's errors, jose's timeout and invalid-set errors). */

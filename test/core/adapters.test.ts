@@ -176,6 +176,15 @@ describe('Auth0 request', () => {
     expect(token.expiresIn).toBe(86400);
   });
 
+  it("client_id is the agentId of the request, not the configured clientId", async () => {
+    server.handle(issueToken());
+    const adapter = new Auth0Adapter({ tokenUrl: server.url('/oauth/token'), clientId: 'configured', clientSecret: SECRET, audience: 'https://api.example.com' }, options());
+    await adapter.requestToken({ agentId: 'agent-7', act: ACT, scope: ['finance.read'] });
+    const { fields, assertion } = lastRequest();
+    expect(Object.fromEntries(fields).client_id).toBe('agent-7');
+    expect(await verifyHs256(assertion!)).toMatchObject({ iss: 'agent-7', sub: 'agent-7' });
+  });
+
   it('requires an audience', () => {
     const error = thrown(() => new Auth0Adapter({ tokenUrl: server.url('/oauth/token'), clientId: 'a', clientSecret: SECRET }));
     expect(error.message).toBe("Auth0 adapter requires 'audience' configuration");
@@ -384,6 +393,14 @@ describe.each(vendors)('%s error answers', (name, make, texts, other, networkTex
     server.handle((_, res) => json(res, 200, [1, 2]));
     error = await rejection(make().requestToken({ agentId: 'agent', act: ACT, scope: ['x'] }));
     expect(error.message).toBe(`Invalid response from ${name}: TypeError`);
+  });
+
+  it('a 200 answer with an empty or non-string access_token is refused, never turned into a token', async () => {
+    for (const accessToken of ['', 42, null, ['at-1']]) {
+      server.handle((_, res) => json(res, 200, { access_token: accessToken, token_type: 'Bearer', expires_in: 300 }));
+      const error = await rejection(make().requestToken({ agentId: 'agent', act: ACT, scope: ['x'] }));
+      expect([accessToken, error.message, error.code]).toEqual([accessToken, `Invalid response from ${name}: ValueError`, 'ERR_TOKEN_RESPONSE']);
+    }
   });
 
   it('retries a 503 honouring Retry-After, then succeeds', async () => {

@@ -34,6 +34,14 @@ describe.each([
     expect(request.headers['content-type']).toBeUndefined();
   });
 
+  it('encodes query values: a value cannot add a parameter or end the query', async () => {
+    server.handle((req, res) => json(res, 200, { path: req.url }));
+    await client().callApi({ apiUrl: server.url('/search?fixed=1'), tokenResponse: plain, params: { q: 'a b&admin=1', 'x y': 'é#frag', n: 7, ok: true } });
+    const request = server.requests.at(-1)!;
+    expect(request.url).toBe('/search?fixed=1&q=a+b%26admin%3D1&x+y=%C3%A9%23frag&n=7&ok=true');
+    expect([...new URL(request.url, server.origin).searchParams.keys()]).toEqual(['fixed', 'q', 'x y', 'n', 'ok']);
+  });
+
   it('adds X-Act-Assertion when the token carries one, and a JSON body', async () => {
     await client().callApi({ method: 'post', apiUrl: server.url('/finance/transfer'), tokenResponse: hybrid, jsonData: { amount: 1000 }, headers: { 'X-Request-Id': 'r1', Authorization: 'Bearer forged' } });
     const request = server.requests.at(-1)!;

@@ -5,6 +5,7 @@ import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import {
   ConfigurationError,
+  EnvironmentSecretsBackend,
   SecretsBackendError,
   getConfig,
   getSecretsBackendType,
@@ -12,7 +13,7 @@ import {
   type DualAuthConfig,
   type SecretsBackend,
 } from '../../src/index.js';
-import { auditLogger, markSensitive, rejection } from '../helpers/log-audit.js';
+import { auditLogger, markSensitive, rejection, thrown } from '../helpers/log-audit.js';
 
 const SECRET = 'config-test-secret-value';
 markSensitive(SECRET);
@@ -207,6 +208,53 @@ describe('getConfig', () => {
     const error = await rejection(getConfig({ backend, env: {} }));
     expect(error).toBeInstanceOf(ConfigurationError);
     expect(error.message).toBe('Unexpected error: TypeError');
+  });
+});
+
+describe("a caller's backend and the environment backend's defaults (issue 16)", () => {
+  /** A backend of the caller's own, counting close() calls. */
+  function ownBackend(values: Record<string, string>, failWith?: Error) {
+    const backend = {
+      name: 'own',
+      closed: 0,
+      async getSecret(key: string) {
+        if (failWith && key !== 'DUAL_AUTH_VENDOR') throw failWith;
+        return values[key];
+      },
+      async close() {
+        backend.closed++;
+      },
+    } satisfies SecretsBackend & { closed: number };
+    return backend;
+  }
+
+  it("never closes a backend the caller passed in: it stays usable for the next getConfig", async () => {
+    const backend = ownBackend({ DUAL_AUTH_VENDOR: 'okta', ...VENDOR_ENV.okta });
+    expect((await getConfig({ backend, env: {} })).vendor).toBe('okta');
+    expect((await getConfig({ backend, env: {} })).clientId).toBe('svc');
+    expect(backend.closed).toBe(0);
+  });
+
+  it("never closes a caller's backend when loading fails either", async () => {
+    const missing = ownBackend({ DUAL_AUTH_VENDOR: 'okta' });
+    expect((await rejection(getConfig({ backend: missing, env: {} }))).code).toBe('ERR_SECRET_MISSING');
+    const broken = ownBackend({ DUAL_AUTH_VENDOR: 'okta' }, new TypeError('boom'));
+    expect((await rejection(getConfig({ backend: broken, env: {} }))).message).toBe('Unexpected error: TypeError');
+    expect([missing.closed, broken.closed]).toEqual([0, 0]);
+  });
+
+  it('EnvironmentSecretsBackend: a bare getSecret of an unset variable is ERR_SECRET_MISSING (required by default)', async () => {
+    const env = new EnvironmentSecretsBackend({ BLANK: '  ' });
+    for (const key of ['NOPE', 'BLANK']) {
+      const error = await rejection(env.getSecret(key));
+      expect(error).toBeInstanceOf(SecretsBackendError);
+      expect([error.code, error.message]).toEqual(['ERR_SECRET_MISSING', `Environment variable '${key}' is required but not set or empty. Example: export ${key}=your-value-here`]);
+      expect(thrown(() => env.getSecretSync(key)).code).toBe('ERR_SECRET_MISSING');
+      expect(thrown(() => env.getSecretSync(key, {})).code).toBe('ERR_SECRET_MISSING');
+    }
+    expect(await env.getSecret('NOPE', { required: false })).toBeUndefined();
+    expect(env.getSecretSync('BLANK', { required: false })).toBeUndefined();
+    expect(await new EnvironmentSecretsBackend({ SET: ' value ' }).getSecret('SET')).toBe('value');
   });
 });
 

@@ -1,3 +1,4 @@
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -213,12 +214,38 @@ describe('HttpClient', () => {
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
-  it('retries a refused connection, then reports it as a network error', async () => {
+  it('retries a refused connection: a server that refuses, then listens, answers the retry (any method)', async () => {
+    for (const method of ['GET', 'POST']) {
+      const port = await closedPort();
+      const late = createHttpsServer({ key: server.certificates.key, cert: server.certificates.cert }, (_, res) => json(res, 200, { late: true }));
+      let listening: Promise<void> | undefined;
+      // The first attempt is refused (nothing listens on `port`); the retry is logged before its
+      // backoff wait (300-600 ms), and that log line starts the server: the retry finds it listening.
+      const startOnRetry = (record: Record<string, unknown>) => {
+        if (record.event === 'http_retry' && record.error === 'connect') listening ??= new Promise((resolve) => late.listen(port, '127.0.0.1', () => resolve()));
+      };
+      try {
+        const answer = await client({ retries: 1, backoffMs: 600, logger: { warn: startOnRetry } }).request(`https://127.0.0.1:${port}/`, { method, body: method === 'POST' ? 'x=1' : undefined });
+        expect([method, answer.status, answer.attempts, JSON.parse(answer.body.toString())]).toEqual([method, 200, 2, { late: true }]);
+      } finally {
+        await listening;
+        await new Promise<void>((resolve) => late.close(() => resolve()));
+      }
+    }
+  });
+
+  it('a connection still refused after the retries is a network error (ConnectionError), after retries + 1 attempts', async () => {
     const port = await closedPort();
-    const error = await rejection(client({ retries: 1 }).request(`https://127.0.0.1:${port}/`));
+    const retried: unknown[] = [];
+    const logger = { warn: (record: Record<string, unknown>) => void retried.push([record.event, record.error, record.attempt]) };
+    const error = await rejection(client({ retries: 2, logger }).request(`https://127.0.0.1:${port}/`));
     expect(error).toBeInstanceOf(HttpError);
     expect(error.code).toBe('ERR_NETWORK');
     expect((error as HttpError).pythonName).toBe('ConnectionError');
+    expect(retried).toEqual([
+      ['http_retry', 'connect', 1],
+      ['http_retry', 'connect', 2],
+    ]);
   });
 
   it('after a connection reset once the request was sent, retries GET and PUT but not POST', async () => {
@@ -260,6 +287,16 @@ describe('HttpClient', () => {
     server.handle((_, res) => json(res, 200, 'x'.repeat(4096)));
     const error = await rejection(client({ maxResponseBytes: 1024 }).request(server.url('/big')));
     expect((error as HttpError).kind).toBe('too-large');
+  });
+
+  it('has the documented defaults: 10 s per attempt, 30 s in all, 3 retries', () => {
+    const defaults = new HttpClient();
+    expect([defaults.timeoutMs, defaults.deadlineMs, defaults.retries]).toEqual([10_000, 30_000, 3]);
+    // The overall deadline follows timeoutMs unless given.
+    const custom = new HttpClient({ timeoutMs: 2_000 });
+    expect([custom.timeoutMs, custom.deadlineMs]).toEqual([2_000, 6_000]);
+    expect(new HttpClient({ timeoutMs: 2_000, deadlineMs: 2_500 }).deadlineMs).toBe(2_500);
+    expect(new HttpClient({ retries: 0 }).retries).toBe(0);
   });
 
   it('validates its options', () => {

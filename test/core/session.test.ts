@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT, UnsecuredJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   ActVerificationError,
   DualAuthError,
@@ -19,6 +19,7 @@ import {
   tokenCacheKey,
   type TokenStore,
 } from '../../src/index.js';
+import { tokenLifetimeMs } from '../../src/session/token-cache.js';
 import { auditLogger, markSensitive, rejection, thrown } from '../helpers/log-audit.js';
 import { decodeJwt, json, startTestServer, type TestServer } from '../helpers/https-server.js';
 import { malleatedCopies } from '../helpers/malleate.js';
@@ -483,5 +484,168 @@ describe('act JWT keys from a JWKS URL (key rotation)', () => {
     } finally {
       await jwks.close();
     }
+  });
+});
+
+describe('act JWT boundaries on a fixed clock (issue 16)', () => {
+  const T = 1_900_000_000; // the fixed "now", in seconds
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  /** Both verification paths: one RSA key (node:crypto, src/jwt/compact.ts) and an ES256 key (jose). */
+  const paths = [
+    ['RS256 key (node:crypto)', (claims: Record<string, unknown>) => signed(claims), (extra: Record<string, unknown> = {}) => receiver(extra)],
+    [
+      'ES256 key (jose)',
+      (claims: Record<string, unknown>) => signed(claims, ec.privateKey, { alg: 'ES256' }),
+      (extra: Record<string, unknown> = {}) => receiver({ appPublicKeyPath: undefined, appPublicKey: ec.publicKey, algorithms: ['ES256'], ...extra }),
+    ],
+  ] as const;
+
+  async function atFixedClock<T>(run: () => Promise<T>): Promise<T> {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(T * 1000);
+    try {
+      return await run();
+    } finally {
+      vi.useRealTimers();
+    }
+  }
+
+  it.each(paths)('%s: exp = now is expired with clockToleranceSeconds 0; exp = now + 1 is accepted', async (_path, sign, verifier) => {
+    await atFixedClock(async () => {
+      const error = await rejection(verifier().receiveAndVerifyActJwt(await sign({ iat: T - 60, exp: T }), AGENT));
+      expect([error.code, error.message]).toEqual(['ERR_ACT_EXPIRED', 'Act JWT expired']);
+      expect(await verifier().receiveAndVerifyActJwt(await sign({ iat: T - 59, exp: T + 1 }), AGENT)).toEqual(act);
+      // With a tolerance, the same boundary moves by exactly that much.
+      expect((await rejection(verifier({ clockToleranceSeconds: 5 }).receiveAndVerifyActJwt(await sign({ iat: T - 65, exp: T - 5 }), AGENT))).code).toBe('ERR_ACT_EXPIRED');
+      expect(await verifier({ clockToleranceSeconds: 5 }).receiveAndVerifyActJwt(await sign({ iat: T - 64, exp: T - 4 }), AGENT)).toEqual(act);
+    });
+  });
+
+  it.each(paths)('%s: nbf = now and iat = now are valid; one second later they are not yet', async (_path, sign, verifier) => {
+    await atFixedClock(async () => {
+      expect(await verifier().receiveAndVerifyActJwt(await sign({ iat: T, nbf: T, exp: T + 60 }), AGENT)).toEqual(act);
+      for (const claims of [{ iat: T, nbf: T + 1, exp: T + 60 }, { iat: T + 1, exp: T + 60 }]) {
+        const error = await rejection(verifier().receiveAndVerifyActJwt(await sign(claims), AGENT));
+        expect([error.code, error.message]).toEqual(['ERR_ACT_INVALID', 'Act JWT invalid: ImmatureSignatureError']);
+      }
+    });
+  });
+
+  it.each(paths)('%s: a lifetime of exactly maxLifetimeSeconds is accepted, one second more is refused', async (_path, sign, verifier) => {
+    await atFixedClock(async () => {
+      expect(await verifier().receiveAndVerifyActJwt(await sign({ iat: T, exp: T + 300 }), AGENT)).toEqual(act);
+      const error = await rejection(verifier().receiveAndVerifyActJwt(await sign({ iat: T, exp: T + 301 }), AGENT));
+      expect(error.message).toBe('Act JWT invalid: lifetime too long');
+    });
+  });
+
+  it.each(paths)('%s: a JWT without jti is refused as a missing claim (jti is required)', async (_path, sign, verifier) => {
+    const error = await rejection(verifier().receiveAndVerifyActJwt(await sign({ jti: undefined }), AGENT));
+    expect([error.code, error.message]).toEqual(['ERR_ACT_INVALID', 'Act JWT invalid: MissingRequiredClaimError']);
+  });
+
+  it('maxJwtLength: a valid JWT longer than the limit is refused before parsing; one at the limit is accepted', async () => {
+    const jwt = await signed({});
+    expect(jwt.length).toBeGreaterThan(200);
+    for (const maxJwtLength of [200, jwt.length - 1]) {
+      const error = await rejection(receiver({ maxJwtLength }).receiveAndVerifyActJwt(jwt, AGENT));
+      expect([maxJwtLength, error.code, error.message]).toEqual([maxJwtLength, 'ERR_ACT_INVALID', 'Act JWT invalid: DecodeError']);
+    }
+    expect(await receiver({ maxJwtLength: jwt.length }).receiveAndVerifyActJwt(jwt, AGENT)).toEqual(act);
+  });
+
+  it('the default maxJwtLength is 16384 characters', async () => {
+    // Grow a padding claim until the JWT has the length wanted (base64url: 4 characters per 3 bytes).
+    async function ofLength(length: number): Promise<string> {
+      let pad = 0;
+      for (;;) {
+        const jwt = await signed({ pad: 'x'.repeat(pad) });
+        if (jwt.length >= length) return jwt;
+        pad += Math.max(1, Math.floor(((length - jwt.length) * 3) / 4));
+      }
+    }
+    const under = await ofLength(16_000);
+    expect(under.length).toBeLessThanOrEqual(16_384);
+    expect(await receiver().receiveAndVerifyActJwt(under, AGENT)).toEqual(act);
+    const over = await ofLength(16_385);
+    expect(over.length).toBeGreaterThan(16_384);
+    expect((await rejection(receiver().receiveAndVerifyActJwt(over, AGENT))).message).toBe('Act JWT invalid: DecodeError');
+  });
+});
+
+describe('replay memory and token reuse windows on a fixed clock (issue 16)', () => {
+  const T = 1_900_000_000;
+  afterEach(() => vi.useRealTimers());
+
+  it('the default MemoryReplayCache (its own clock) refuses a jti until its expiresAt, then forgets it', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(T * 1000);
+    const cache = new MemoryReplayCache();
+    expect(cache.checkAndStore('jti-a', T + 60)).toBe(true);
+    for (const seconds of [1, 59, 59.999]) {
+      vi.setSystemTime((T + seconds) * 1000);
+      expect([seconds, cache.checkAndStore('jti-a', T + 60)]).toEqual([seconds, false]);
+    }
+    // expiresAt is the end of the acceptance window (exp + clock tolerance): from then on the JWT is refused as expired.
+    vi.setSystemTime((T + 60) * 1000);
+    expect(cache.checkAndStore('jti-a', T + 120)).toBe(true);
+    expect(cache.size).toBe(1);
+  });
+
+  it('graceSeconds keeps a jti that much longer than its expiresAt', () => {
+    let now = T;
+    const cache = new MemoryReplayCache({ graceSeconds: 30, now: () => now });
+    expect(cache.checkAndStore('jti-b', T + 60)).toBe(true);
+    now = T + 61;
+    expect(cache.checkAndStore('jti-b', T + 60)).toBe(false);
+    now = T + 89.999;
+    expect(cache.checkAndStore('jti-b', T + 60)).toBe(false);
+    now = T + 90;
+    expect(cache.checkAndStore('jti-b', T + 60)).toBe(true);
+  });
+
+  it('forgets jtis in expiry order whatever the order they came in (min-heap)', () => {
+    let now = T;
+    const cache = new MemoryReplayCache({ now: () => now });
+    const expiries = [50, 10, 40, 20, 30, 60, 5, 45, 15, 25];
+    for (const [i, offset] of expiries.entries()) expect(cache.checkAndStore(`jti-${i}`, T + offset)).toBe(true);
+    for (const step of [...expiries].sort((a, b) => a - b)) {
+      now = T + step;
+      cache.checkAndStore('probe', T); // forgets what expired by now (the probe itself expires at once)
+      const kept = expiries.flatMap((offset, i) => (offset > step ? [`jti-${i}`] : []));
+      expect([step, cache.size]).toEqual([step, kept.length + 1]);
+      for (const jti of kept) expect([step, jti, cache.checkAndStore(jti, T + 100)]).toEqual([step, jti, false]);
+    }
+  });
+
+  it('a token is not reused once its act assertion has (nearly) expired, even when the token lives longer', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(T * 1000);
+    const actAssertion = `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(JSON.stringify({ exp: T + 300 })).toString('base64url')}.c2lnbmF0dXJl`;
+    markSensitive(actAssertion);
+    let requested = 0;
+    const request = async () => (requested++, new TokenResponse({ accessToken: 'session-access-token-value', tokenType: 'Bearer', expiresIn: 3600, scope: 'x', actAssertion }));
+    const cache = new TokenCache(); // default skew: 30 s
+    await cache.getOrRequest('key', request);
+    vi.setSystemTime((T + 269) * 1000);
+    await cache.getOrRequest('key', request);
+    expect(requested).toBe(1);
+    vi.setSystemTime((T + 270) * 1000); // 300 s assertion - 30 s skew
+    await cache.getOrRequest('key', request);
+    expect(requested).toBe(2);
+  });
+
+  it('tokenLifetimeMs: expires_in, or less when the act assertion expires first; never negative', () => {
+    const assertionExpiring = (exp: unknown) => `e30.${Buffer.from(JSON.stringify({ exp })).toString('base64url')}.c2ln`;
+    const token = (expiresIn: number, actAssertion?: string) => new TokenResponse({ accessToken: 'session-access-token-value', tokenType: 'Bearer', expiresIn, scope: 'x', actAssertion });
+    const now = T * 1000;
+    expect(tokenLifetimeMs(token(3600), now)).toBe(3_600_000);
+    expect(tokenLifetimeMs(token(3600, assertionExpiring(T + 300)), now)).toBe(300_000);
+    expect(tokenLifetimeMs(token(120, assertionExpiring(T + 300)), now)).toBe(120_000);
+    expect(tokenLifetimeMs(token(3600, assertionExpiring(T - 10)), now)).toBe(0);
+    expect(tokenLifetimeMs(token(-5), now)).toBe(0);
+    // An assertion without a numeric exp, or not a JWT, leaves expires_in alone.
+    expect(tokenLifetimeMs(token(60, assertionExpiring('soon')), now)).toBe(60_000);
+    expect(tokenLifetimeMs(token(60, 'not-a-jwt'), now)).toBe(60_000);
   });
 });

@@ -134,6 +134,20 @@ describe('EntraID: access token + X-Act-Assertion', () => {
     await verify(await accessToken(), { actAssertion: await assertion({ iat: t, exp: t + 60 }) });
   });
 
+  it('actAssertionAudience, when given, is the only aud an assertion may carry (the API audience no longer passes)', async () => {
+    const ASSERTIONS = 'https://assertions.finance.example';
+    const verify = createDualSubjectVerifier(options({ actAssertionAudience: ASSERTIONS }));
+    const token = await accessToken();
+    expect((await verify(token, { actAssertion: await assertion({ aud: ASSERTIONS }) })).human.id).toBe('user-oid-1');
+    for (const aud of [AUDIENCE, 'api://other-api']) {
+      const error = await rejection(verify(token, { actAssertion: await assertion({ aud }) }));
+      expect([aud, error.code, error.message]).toEqual([aud, 'ERR_ACT_ASSERTION_INVALID', 'Act assertion audience is not accepted']);
+    }
+    // With audience a list, actAssertionAudience names the one the assertion must carry.
+    const listed = createDualSubjectVerifier(options({ audience: [AUDIENCE, 'api://second'], actAssertionAudience: ASSERTIONS }));
+    expect((await listed(token, { actAssertion: await assertion({ aud: ASSERTIONS }) })).human.id).toBe('user-oid-1');
+  });
+
   it('configuration: the app key and an audience are required', () => {
     expect(() => createDualSubjectVerifier(options({ actAssertionKey: undefined }))).toThrow(/actAssertionKey/);
     expect(() => createDualSubjectVerifier(options({ audience: ['a', 'b'] }))).toThrow(/actAssertionAudience/);

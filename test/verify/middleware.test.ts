@@ -306,3 +306,35 @@ describe('dual-auth/hono: the Context reaches authorize', () => {
     expect(seen).toEqual(['acct-user-42 GET', 'acct-someone GET']);
   });
 });
+
+describe('dual-auth/express: a failure inside the middleware (issue 16)', () => {
+  it("reaches the app's error handler as a 500; the process sees no unhandled rejection", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    const application = express();
+    // A logger that throws: the guard's own log call fails after the token was verified.
+    const throwing = { info: () => { throw new Error('logger broke'); } };
+    application.use('/finance', dualAuth({ ...baseOptions(), logger: throwing }));
+    application.get('/finance/report', (_req, res) => {
+      res.json({ reached: 'route' });
+    });
+    application.use((error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      res.status(500).json({ handled: error.message });
+    });
+    const server: Server = createHttpsServer({ key: jwks.certs.key, cert: jwks.certs.cert }, application);
+    await listen(server);
+    try {
+      const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/finance/report`;
+      // Without the hand-over to next(), the request would hang: the signal turns that into a failure.
+      const res = await client.fetch(url, { headers: { authorization: `Bearer ${await keycloakToken()}` }, signal: AbortSignal.timeout(5_000) } as never);
+      expect(res.status).toBe(500);
+      expect(await res.json()).toEqual({ handled: 'logger broke' });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await closeServer(server);
+    }
+  });
+});

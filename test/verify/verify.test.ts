@@ -109,6 +109,17 @@ describe('verifyDualSubjectToken: accepted tokens', () => {
     expect(identity.human).toEqual({ id: '00u9', oid: 'x' });
   });
 
+  it('okta: the agent is cid even when sub names someone else', async () => {
+    const t = now();
+    const token = await sign({ iss: issuer, aud: AUDIENCE, sub: '0oa-subject', cid: '0oa-client', scp: ['finance.read'], iat: t, exp: t + 60, act: { sub: '00u9' } }, key);
+    const identity = await verifyDualSubjectToken(token, options({ vendor: 'okta' }));
+    expect(identity.agent).toMatchObject({ id: '0oa-client', clientId: '0oa-client', subject: '0oa-subject' });
+    // A token that names no client (no cid) has no agent, whatever its sub.
+    const anonymous = await sign({ iss: issuer, aud: AUDIENCE, sub: '0oa-subject', scp: ['finance.read'], iat: t, exp: t + 60, act: { sub: '00u9' } }, key);
+    const error = await rejection(verifyDualSubjectToken(anonymous, options({ vendor: 'okta' })));
+    expect([error.code, error.message]).toEqual(['ERR_TOKEN_INVALID', 'Access token names no agent (client id)']);
+  });
+
   it('accepts a token within the clock tolerance after exp, and a given key instead of a JWKS', async () => {
     const t = now();
     const token = await sign(keycloakClaims({ iat: t - 100, exp: t - 10 }), key);
