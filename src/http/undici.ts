@@ -16,8 +16,8 @@ import type { Agent, Dispatcher, buildConnector } from 'undici';
 export interface UndiciParts {
   Agent: typeof Agent;
   buildConnector: typeof buildConnector;
-  /** undici's `request(url, options)` on `dispatcher`. */
-  request(dispatcher: Dispatcher, url: URL, options: Omit<Dispatcher.RequestOptions, 'origin' | 'path'>): Promise<Dispatcher.ResponseData>;
+  /** undici's request API (`dispatcher.request(options)`) on `dispatcher`. */
+  request(dispatcher: Dispatcher, options: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData>;
   /** 'parts' when the three modules were loaded, 'package' after the fallback to the whole package. */
   source: 'parts' | 'package';
 }
@@ -47,9 +47,8 @@ async function loadParts(): Promise<UndiciParts> {
   return {
     Agent: agent.default as typeof Agent,
     buildConnector: connector.default as typeof buildConnector,
-    // As undici's own request(): origin and path from the URL, then the dispatcher's request API.
-    request: (dispatcher, url, options) =>
-      requestApi.call(dispatcher, { ...options, origin: url.origin, path: url.search ? `${url.pathname}${url.search}` : url.pathname } as Dispatcher.RequestOptions),
+    // The method undici's index adds to every dispatcher (Dispatcher.prototype.request).
+    request: (dispatcher, options) => requestApi.call(dispatcher, options),
     source: 'parts',
   };
 }
@@ -59,7 +58,7 @@ async function loadPackage(): Promise<UndiciParts> {
   return {
     Agent: undici.Agent,
     buildConnector: undici.buildConnector,
-    request: (dispatcher, url, options) => undici.request(url, { ...options, dispatcher } as Parameters<typeof undici.request>[1]) as Promise<Dispatcher.ResponseData>,
+    request: (dispatcher, options) => dispatcher.request(options),
     source: 'package',
   };
 }
