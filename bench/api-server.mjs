@@ -8,6 +8,7 @@
 //   peer-express        express-oauth2-jwt-bearer: auth() + claimCheck()
 //   dual-auth-fastify   dual-auth/fastify
 //   peer-fastify        @fastify/jwt + get-jwks (its documented remote-JWKS set-up)
+//   none-express, none-fastify   the same route with no check at all: the framework's own cost
 // Reads {issuer, audience, jwksUri, jwksOrigin} as JSON on stdin, prints {"port": N}.
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
@@ -30,7 +31,9 @@ const agentOf = (claims) => (typeof claims?.azp === 'string' && claims.azp.lengt
 async function expressApp() {
   const { default: express } = await import('express');
   const app = express();
-  if (variant === 'dual-auth-express') {
+  if (variant === 'none-express') {
+    app.get('/finance', (_req, res) => res.json({ agent: 'none', person: 'none' }));
+  } else if (variant === 'dual-auth-express') {
     const { dualAuth } = await dist('express');
     app.use('/finance', dualAuth({ vendor: 'keycloak', issuer, audience, jwksUri }));
     app.get('/finance', (req, res) => res.json({ agent: req.dualAuth.agent.id, person: req.dualAuth.human.id }));
@@ -48,7 +51,9 @@ async function expressApp() {
 async function fastifyApp() {
   const { default: Fastify } = await import('fastify');
   const app = Fastify({ logger: false });
-  if (variant === 'dual-auth-fastify') {
+  if (variant === 'none-fastify') {
+    app.get('/finance', async () => ({ agent: 'none', person: 'none' }));
+  } else if (variant === 'dual-auth-fastify') {
     const { dualAuthPlugin } = await dist('fastify');
     await app.register(dualAuthPlugin, { vendor: 'keycloak', issuer, audience, jwksUri });
     app.get('/finance', async (request) => ({ agent: request.dualAuth.agent.id, person: request.dualAuth.human.id }));

@@ -16,7 +16,7 @@ import { resolve } from 'node:path';
 import { benchDir, median, repoRoot, type BenchSettings } from './lib.js';
 import { API_AUDIENCE, type BenchFixtures } from './shared.js';
 
-export type ApiVariant = 'dual-auth-express' | 'peer-express' | 'dual-auth-fastify' | 'peer-fastify';
+export type ApiVariant = 'dual-auth-express' | 'peer-express' | 'none-express' | 'dual-auth-fastify' | 'peer-fastify' | 'none-fastify';
 
 export interface ApiRun {
   variant: ApiVariant;
@@ -129,23 +129,25 @@ export interface ApiComparison {
   name: string;
   baseline: ApiRun;
   candidate: ApiRun;
+  /** The same route with no check: what the framework and node:http cost by themselves. */
+  floor: ApiRun;
   /** candidate / baseline requests/s. */
   ratio: number;
   /** baseline server CPU per request / candidate's. */
   cpuRatio: number;
 }
 
-/** One framework: the peer (baseline) and dual-auth, alternated, medians of the rounds. */
-export async function compareApis(name: string, baseline: ApiVariant, candidate: ApiVariant, f: BenchFixtures, settings: BenchSettings): Promise<ApiComparison> {
-  const servers = [await startApi(baseline, f), await startApi(candidate, f)] as const;
+/** One framework: the peer (baseline), dual-auth and the route without any check, alternated, medians of the rounds. */
+export async function compareApis(name: string, baseline: ApiVariant, candidate: ApiVariant, floor: ApiVariant, f: BenchFixtures, settings: BenchSettings): Promise<ApiComparison> {
+  const servers = [await startApi(baseline, f), await startApi(candidate, f), await startApi(floor, f)];
   const seconds = settings.quick ? 2 : 6;
   const rounds = settings.quick ? 2 : 4;
   try {
     for (const server of servers) await load(server.url, f.accessToken, settings.quick ? 1 : 3); // warm-up: JWKS fetched, code optimised
-    const runs: [ApiRun[], ApiRun[]] = [[], []];
+    const runs: ApiRun[][] = servers.map(() => []);
     for (let round = 0; round < rounds; round++) {
-      const order = round % 2 === 0 ? [0, 1] : [1, 0];
-      for (const which of order) runs[which as 0 | 1].push(await measure(servers[which as 0 | 1], f.accessToken, seconds));
+      const order = round % 2 === 0 ? [0, 1, 2] : [2, 1, 0];
+      for (const which of order) runs[which]!.push(await measure(servers[which]!, f.accessToken, seconds));
     }
     const summary = (list: ApiRun[], variant: ApiVariant): ApiRun => ({
       variant,
@@ -154,9 +156,9 @@ export async function compareApis(name: string, baseline: ApiVariant, candidate:
       serverCpuUs: median(list.map((r) => r.serverCpuUs)),
       non2xx: list.reduce((sum, r) => sum + r.non2xx, 0),
     });
-    const a = summary(runs[0], baseline);
-    const b = summary(runs[1], candidate);
-    return { name, baseline: a, candidate: b, ratio: b.requestsPerSec / a.requestsPerSec, cpuRatio: a.serverCpuUs / b.serverCpuUs };
+    const a = summary(runs[0]!, baseline);
+    const b = summary(runs[1]!, candidate);
+    return { name, baseline: a, candidate: b, floor: summary(runs[2]!, floor), ratio: b.requestsPerSec / a.requestsPerSec, cpuRatio: a.serverCpuUs / b.serverCpuUs };
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
   }

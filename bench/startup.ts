@@ -63,7 +63,7 @@ interface LoadTrace {
 
 /** What importing `specifier` (a file or a package name) costs in a fresh process. */
 function traceImport(specifier: string): LoadTrace {
-  const target = specifier.startsWith('dist/') ? resolve(repoRoot, specifier) : resolve(repoRoot, 'node_modules', specifier, requireEntry(specifier));
+  const target = specifier.startsWith('dist/') || specifier.startsWith('bench/') ? resolve(repoRoot, specifier) : resolve(repoRoot, 'node_modules', specifier, requireEntry(specifier));
   return JSON.parse(execFileSync(process.execPath, [resolve(benchDir, 'load-check.mjs'), target], { cwd: repoRoot, encoding: 'utf8' })) as LoadTrace;
 }
 
@@ -85,16 +85,20 @@ function requireEntry(name: string): string {
   return pick(root) ?? pkg.main ?? 'index.js';
 }
 
+const MCP_SDK = 'bench/mcp-sdk-modules.mjs';
+
 const packagesIn = (modules: string[]): string[] => [...new Set(modules.map((url) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1]).filter((p): p is string => p !== undefined))].sort();
 
 /** Import of every entry point of the built package and of openid-client, alternated. */
 export async function imports(entries: readonly string[], settings: BenchSettings): Promise<Timing[]> {
-  const targets = ['openid-client', ...entries.map((e) => `dist/${e}.js`)];
+  // dual-auth/mcp wraps the MCP SDK: the SDK modules it imports, alone, are its peer's share.
+  const targets = ['openid-client', ...entries.map((e) => `dist/${e}.js`), ...(entries.includes('mcp') ? [MCP_SDK] : [])];
   const packages = new Map<string, string[]>();
   const runs = await alternate(targets, settings.quick ? 3 : 9, async (target) => {
     const trace = traceImport(target);
     packages.set(target, packagesIn(trace.modules));
     return { ms: trace.importMs, cpuMs: trace.importCpuMs };
   });
-  return targets.map((t) => ({ ...summarise(t === 'openid-client' ? 'openid-client' : `dual-auth${t === 'dist/index.js' ? '' : `/${t.slice(5, -3)}`}`, runs.get(t)!), packages: packages.get(t) }));
+  const name = (t: string): string => (t === 'openid-client' ? 'openid-client' : t === MCP_SDK ? 'the MCP SDK modules dual-auth/mcp imports' : `dual-auth${t === 'dist/index.js' ? '' : `/${t.slice(5, -3)}`}`);
+  return targets.map((t) => ({ ...summarise(name(t), runs.get(t)!), packages: packages.get(t) }));
 }
