@@ -228,16 +228,25 @@ export function createLocalKeys(key: VerifyKey, name = 'key'): VerificationKeys 
       const set = key as JSONWebKeySet;
       set.keys.forEach((jwk) => checkPublicJwk(jwk));
       // jose picks the key (kid, kty, alg, use, key_ops, crv) from its own copy of the set.
-      const snapshot = structuredClone(set);
+      const snapshot = snapshotOf(set);
       return { keyFor: fromKeySet(({ createLocalJWKSet }) => createLocalJWKSet(snapshot)) };
     }
     if (typeof (key as JWK).kty === 'string') {
       checkPublicJwk(key as JWK);
-      const snapshot = { keys: [structuredClone(key as JWK)] };
+      const snapshot = snapshotOf({ keys: [key as JWK] });
       return { keyFor: fromKeySet(({ createLocalJWKSet }) => createLocalJWKSet(snapshot)) };
     }
   }
   throw new ConfigurationError(`${name} must be a public KeyObject, CryptoKey, JWK, JWK Set or PEM text`);
+}
+
+/** A copy of a given key set, taken now: jose reads it at the first verification. */
+function snapshotOf(set: JSONWebKeySet): JSONWebKeySet {
+  try {
+    return structuredClone(set);
+  } catch (cause) {
+    throw new ConfigurationError('key set holds an invalid JWK', 'ERR_CONFIGURATION', { cause });
+  }
 }
 
 function singleKey(key: KeyObject): VerificationKeys {
