@@ -6,7 +6,7 @@
  * private CAs through `ca`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { request as undiciRequest, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { DualAuthError } from '../errors.js';
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
 import { NON_NEGATIVE, POSITIVE, POSITIVE_INTEGER, integerBetween, numberOption } from '../options.js';
@@ -220,13 +220,14 @@ export class HttpClient {
     const release = this.pool.begin(target);
     let answered = false;
     const exchange = async (): Promise<HttpResponse> => {
-      const answer = await undiciRequest(target, {
+      // undici is loaded and the pool's Agent made at the first request (./pool.ts, ./undici.ts).
+      const { dispatcher, undici } = await this.pool.ready();
+      const answer = await undici.request(dispatcher, target, {
         method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
         headers: init.headers,
         body,
-        dispatcher: this.pool.dispatcher,
         signal: controller.signal,
-      } as Parameters<typeof undiciRequest>[1]);
+      } as Omit<Dispatcher.RequestOptions, 'origin' | 'path'>);
       const received = await readBounded(answer.body, this.maxResponseBytes);
       answered = true;
       return { status: answer.statusCode, headers: flattenHeaders(answer.headers), body: received, attempts: attempt };
