@@ -1,5 +1,5 @@
 /**
- * Soak: `npm run soak -- --minutes N [--svg docs/soak.svg] [--json file]`.
+ * Soak: `npm run soak -- --minutes N [--svg file] [--json file]` (`--draw-from file.json --svg file`: the graph of an earlier run).
  * Mixed load through Toxiproxy against the local IAM and the demo API (their own
  * process), with faults switched on and off every 20 s: in-session token requests
  * (a token cache: hits and misses), out-of-session act JWTs (a share replayed, which
@@ -8,14 +8,16 @@
  * It fails when memory or handles grow without bound (the slope over the second half
  * of the run) or when any operation outlives its deadline.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { startFaultServers } from './faults/servers.js';
 import { startToxiproxy, Toxiproxy, type Toxic } from './faults/toxiproxy.js';
 import { DualAuthError, HybridSender, InSessionAPICall, InSessionTokenRequest, KeycloakAdapter, OutOfSessionTokenRequest, createDualSubjectVerifier } from '../src/index.js';
 
-const { values } = parseArgs({ options: { minutes: { type: 'string', default: '2' }, svg: { type: 'string' }, json: { type: 'string' }, concurrency: { type: 'string', default: '8' } } });
+const { values } = parseArgs({
+  options: { minutes: { type: 'string', default: '2' }, svg: { type: 'string' }, json: { type: 'string' }, concurrency: { type: 'string', default: '8' }, 'draw-from': { type: 'string' } },
+});
 const minutes = Number(values.minutes);
 const concurrency = Number(values.concurrency);
 if (!(minutes > 0) || !(concurrency > 0)) throw new Error('--minutes and --concurrency must be positive numbers');
@@ -36,6 +38,13 @@ const FAULTS: Array<{ name: string; toxic?: Toxic }> = [
   { name: 'none' },
   { name: 'slicer drip', toxic: { type: 'slicer', toxicity: 0.3, attributes: { average_size: 64, size_variation: 32, delay: 5_000 } } },
 ];
+
+if (values['draw-from']) {
+  // Draw the graph of an earlier run (its --json file) again, without running the load.
+  if (!values.svg) throw new Error('--draw-from needs --svg');
+  drawSvg(values.svg, (JSON.parse(readFileSync(values['draw-from'], 'utf8')) as { samples: Sample[] }).samples);
+  process.exit(0);
+}
 
 const toxiproxy = await startToxiproxy();
 const local = await startFaultServers();
@@ -171,30 +180,45 @@ async function switchFaults(): Promise<void> {
   }
 }
 
-function drawSvg(path: string): void {
-  const width = 800;
-  const height = 300;
-  const pad = 40;
-  const maxT = Math.max(1, ...samples.map((s) => s.t));
+/** One panel per measure, each on its own scale, faults shaded: a curve to look at rather than a table to read. */
+function drawSvg(path: string, points: readonly Sample[]): void {
+  const width = 900;
+  const panelHeight = 130;
+  const left = 70;
+  const right = 20;
   const series: Array<[string, string, (s: Sample) => number]> = [
-    ['RSS (MB)', '#d62728', (s) => s.rssMb],
-    ['heap (MB)', '#1f77b4', (s) => s.heapMb],
     ['ops/s', '#2ca02c', (s) => s.opsPerSecond],
-    ['handles', '#9467bd', (s) => s.handles],
+    ['p99 (ms)', '#ff7f0e', (s) => s.p99],
+    ['RSS (MB)', '#d62728', (s) => s.rssMb],
+    ['heap used after GC (MB)', '#1f77b4', (s) => s.heapMb],
+    ['active handles', '#9467bd', (s) => s.handles],
   ];
-  const maxY = Math.max(1, ...samples.flatMap((s) => series.map(([, , get]) => get(s))));
-  const x = (t: number) => pad + ((width - 2 * pad) * t) / maxT;
-  const y = (v: number) => height - pad - ((height - 2 * pad) * v) / maxY;
-  const lines = series.map(([label, color, get], i) => {
-    const points = samples.map((s) => `${x(s.t).toFixed(1)},${y(get(s)).toFixed(1)}`).join(' ');
-    return `<polyline fill="none" stroke="${color}" stroke-width="2" points="${points}"/><text x="${pad + 10 + i * 130}" y="20" fill="${color}" font-size="12">${label}</text>`;
+  const maxT = Math.max(1, ...points.map((s) => s.t));
+  const x = (t: number) => left + ((width - left - right) * t) / maxT;
+  const parts: string[] = [];
+  series.forEach(([label, color, get], i) => {
+    const top = 30 + i * (panelHeight + 20);
+    const values = points.map(get);
+    const max = Math.max(1, ...values) * 1.1;
+    const y = (v: number) => top + panelHeight - (panelHeight * v) / max;
+    // Shade the intervals with a fault switched on.
+    points.forEach((s, j) => {
+      if (s.fault === 'none' || j === 0) return;
+      const from = x((points[j - 1] as Sample).t);
+      parts.push(`<rect x="${from.toFixed(1)}" y="${top}" width="${(x(s.t) - from).toFixed(1)}" height="${panelHeight}" fill="#eee"/>`);
+    });
+    parts.push(`<rect x="${left}" y="${top}" width="${width - left - right}" height="${panelHeight}" fill="none" stroke="#999"/>`);
+    parts.push(`<text x="${left + 6}" y="${top + 14}" font-size="12" fill="${color}">${label}: ${Math.min(...values)} to ${Math.max(...values)}</text>`);
+    parts.push(`<text x="${left - 6}" y="${top + 10}" font-size="10" text-anchor="end">${Math.round(max)}</text><text x="${left - 6}" y="${top + panelHeight}" font-size="10" text-anchor="end">0</text>`);
+    parts.push(`<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${points.map((s) => `${x(s.t).toFixed(1)},${y(get(s)).toFixed(1)}`).join(' ')}"/>`);
   });
+  const height = 30 + series.length * (panelHeight + 20) + 20;
   const svg = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<line x1="${pad}" y1="${height - pad}" x2="${width - pad}" y2="${height - pad}" stroke="black"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${height - pad}" stroke="black"/>`,
-    `<text x="${width / 2}" y="${height - 8}" font-size="12" text-anchor="middle">seconds (0 to ${maxT}); y from 0 to ${Math.round(maxY)}</text>`,
-    ...lines,
+    `<text x="${left}" y="18" font-size="13">dual-auth soak: ${Math.round(maxT / 60)} min, a sample every 10 s; grey: a fault switched on</text>`,
+    ...parts,
+    `<text x="${(left + width - right) / 2}" y="${height - 6}" font-size="11" text-anchor="middle">seconds (0 to ${maxT})</text>`,
     '</svg>',
   ].join('\n');
   writeFileSync(path, `${svg}\n`);
@@ -222,7 +246,7 @@ try {
   failures.push(...overDeadline.slice(0, 20));
   const total = samples.reduce((sum, sample) => sum + sample.operations, 0);
   console.log(`[soak] ${minutes} min, ${total} operations; second-half slopes: heap ${heapSlope.toFixed(2)} MB/min, RSS ${rssSlope.toFixed(2)} MB/min, handles ${handleSlope.toFixed(2)}/min`);
-  if (values.svg) drawSvg(values.svg);
+  if (values.svg) drawSvg(values.svg, samples);
   if (values.json) writeFileSync(values.json, `${JSON.stringify({ minutes, concurrency, samples, heapSlope, rssSlope, handleSlope, failures }, null, 1)}\n`);
   if (failures.length > 0) {
     console.error(`[soak] FAILED:\n  ${failures.join('\n  ')}`);
