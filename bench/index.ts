@@ -45,7 +45,6 @@ import { compare, fmt, machine, repoRoot, settingsFromArgs, table, type Comparis
 import { ACT, AGENT_ENDPOINT, AGENT_ID, API_AUDIENCE, BENCH_ALGORITHMS, CLIENT_SECRET, SCOPE, createBenchFixtures, type BenchAlgorithm, type BenchFixtures } from './shared.js';
 import { coldStarts, imports, type Timing } from './startup.js';
 
-const TARGET = 0.85;
 const CLOUD_SDK = /node_modules\/(@aws-sdk|@smithy|@google-cloud|google-gax|google-auth-library|@azure|node-vault|hvac)(\/|$)/;
 
 async function actJwt(f: BenchFixtures, settings: ReturnType<typeof settingsFromArgs>): Promise<Comparison> {
