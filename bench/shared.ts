@@ -1,7 +1,7 @@
 /**
- * What both benchmarks need: dev certificates, the application's RSA key pair
- * (act JWTs), an IAM signing key with a JWKS (access tokens for the verifier),
- * and the token server in its own process.
+ * What the benchmarks need: dev certificates, the application's RSA key pair
+ * (act JWTs), IAM signing keys (RS256, ES256, EdDSA) with a JWKS and an access
+ * token signed by each (for the verifiers), and the token server in its own process.
  */
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
@@ -19,6 +19,9 @@ export const API_AUDIENCE = 'https://api.example.com/finance';
 export const SCOPE = ['finance.read', 'finance.write'];
 export const KEYCLOAK_PATH = '/realms/dual-auth/protocol/openid-connect/token';
 
+export const BENCH_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const;
+export type BenchAlgorithm = (typeof BENCH_ALGORITHMS)[number];
+
 export interface BenchFixtures {
   dir: string;
   caCert: string;
@@ -28,11 +31,13 @@ export interface BenchFixtures {
   appPrivatePath: string;
   appPublicPath: string;
   appPrivatePem: string;
-  /** IAM signing key (kid "bench-1") and its JWKS. */
+  /** IAM signing key (kid "bench-1") and its JWKS (with the ES256 and EdDSA keys). */
   iamPublic: KeyObject;
   jwks: { keys: JWK[] };
-  /** A Keycloak-shaped dual-subject access token signed by the IAM key. */
+  /** A Keycloak-shaped dual-subject access token signed by the IAM's RS256 key. */
   accessToken: string;
+  /** The same claims signed by each of the IAM's keys, and each public key (imported once: the bare baselines). */
+  tokens: Record<BenchAlgorithm, { token: string; publicKey: KeyObject }>;
   issuer: string;
   server: TokenServer;
   tokenUrl: string;
@@ -55,28 +60,42 @@ export async function createBenchFixtures(): Promise<BenchFixtures> {
   chmodSync(files.appPrivatePath, 0o600);
   writeFileSync(files.appPublicPath, app.publicKey.export({ type: 'spki', format: 'pem' }) as string);
 
-  const jwk = { ...(await exportJWK(iam.publicKey)), kid: 'bench-1', alg: 'RS256', use: 'sig' };
   const issuer = 'https://127.0.0.1/realms/dual-auth';
-  const accessToken = await new SignJWT({
+  const claims = {
     azp: AGENT_ID,
     scope: 'finance.read finance.write',
     realm_access: { roles: ['finance-reader'] },
     act: ACT,
-  })
-    .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: 'bench-1' })
-    .setIssuer(issuer)
-    .setSubject('service-account-agent-finance-bot')
-    .setAudience(API_AUDIENCE)
-    .setIssuedAt()
-    .setExpirationTime('2h')
-    .setJti(randomBytes(16).toString('hex'))
-    .sign(iam.privateKey);
+  };
+  const signAccessToken = (alg: BenchAlgorithm, key: KeyObject, kid: string): Promise<string> =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg, typ: 'JWT', kid })
+      .setIssuer(issuer)
+      .setSubject('service-account-agent-finance-bot')
+      .setAudience(API_AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime('2h')
+      .setJti(randomBytes(16).toString('hex'))
+      .sign(key);
+  const pairs: Record<BenchAlgorithm, { publicKey: KeyObject; privateKey: KeyObject }> = {
+    RS256: iam,
+    ES256: generateKeyPairSync('ec', { namedCurve: 'P-256' }),
+    EdDSA: generateKeyPairSync('ed25519'),
+  };
+  const jwks: JWK[] = [];
+  const tokens = {} as BenchFixtures['tokens'];
+  for (const alg of BENCH_ALGORITHMS) {
+    const kid = alg === 'RS256' ? 'bench-1' : `bench-${alg.toLowerCase()}`;
+    jwks.push({ ...(await exportJWK(pairs[alg].publicKey)), kid, alg, use: 'sig' });
+    tokens[alg] = { token: await signAccessToken(alg, pairs[alg].privateKey, kid), publicKey: pairs[alg].publicKey };
+  }
+  const accessToken = tokens.RS256.token;
 
   // The IAM's answer: a realistic access token length.
   const server = await startTokenServer({
     cert,
     key,
-    jwks: { keys: [jwk] },
+    jwks: { keys: jwks },
     token: { access_token: accessToken, token_type: 'Bearer', expires_in: 300, scope: 'finance.read finance.write' },
   });
   return {
@@ -87,8 +106,9 @@ export async function createBenchFixtures(): Promise<BenchFixtures> {
     appPublic: app.publicKey,
     appPrivatePem,
     iamPublic: iam.publicKey,
-    jwks: { keys: [jwk] },
+    jwks: { keys: jwks },
     accessToken,
+    tokens,
     issuer,
     server,
     tokenUrl: `${server.origin}${KEYCLOAK_PATH}`,

@@ -150,6 +150,46 @@ await check('importing the main entry loads no optional peer (cloud SDKs, framew
   const staticImports = [...source.matchAll(/^import .* from ["']([^"']+)["']/gm)].map((m) => m[1]);
   assert.deepEqual(staticImports.filter((spec) => OPTIONAL_PEERS.some((peer) => spec.startsWith(peer))), []);
 });
+// What importing an entry point, and then a first use, loads (fresh processes, bench/load-check.mjs): the
+// import-time budget held structurally (issue 13). Our own chunks parse in a few milliseconds; jose, undici and
+// zod cost 45, 110 and 70 ms of CPU to import, so none of them may load before it is needed.
+function loadTrace(file, firstUse) {
+  const args = [join(root, 'bench/load-check.mjs'), join(root, file), ...(firstUse ? [join(root, 'scripts/first-use.mjs')] : [])];
+  return JSON.parse(execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', env: { ...process.env, FIRST_USE: firstUse ?? '' } }));
+}
+const packagesIn = (modules) => [...new Set(modules.map((url) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1]).filter(Boolean))].sort();
+
+// The entries built on a peer load that peer (and what it loads) at import; every other entry loads no package.
+const PEER_ENTRIES = { fastify: 'fastify-plugin', mcp: '@modelcontextprotocol/sdk' };
+await check('importing any entry point loads none of our dependencies (jose, undici wait for their first use), ESM and CJS', () => {
+  for (const entry of ENTRIES) {
+    for (const ext of ['.js', '.cjs']) {
+      const packages = packagesIn(loadTrace(`dist/${entry}${ext}`).modules);
+      const where = `dist/${entry}${ext}`;
+      assert.deepEqual(packages.filter((name) => name in pkg.dependencies), [], where);
+      if (PEER_ENTRIES[entry]) assert.ok(packages.includes(PEER_ENTRIES[entry]), where);
+      else assert.deepEqual(packages, [], where);
+    }
+  }
+});
+await check('a first verification with a PEM key loads no package; a first JWKS fetch loads jose', () => {
+  const pem = loadTrace('dist/index.js', 'verify-pem');
+  assert.equal(pem.actionResult, 'person');
+  assert.deepEqual(packagesIn(pem.actionModules), []);
+  const jwks = loadTrace('dist/index.js', 'verify-jwks');
+  assert.equal(jwks.actionResult, 'ERR_JWKS_UNAVAILABLE');
+  assert.deepEqual(packagesIn(jwks.actionModules), ['jose', 'undici']);
+});
+await check("a first token request loads undici's Agent and request modules, not its index (fetch, WebSocket, caches), and no jose", () => {
+  for (const file of ['dist/index.js', 'dist/index.cjs']) {
+    const trace = loadTrace(file, 'token-request');
+    assert.equal(trace.actionResult, 'ERR_NETWORK', file);
+    assert.deepEqual(packagesIn(trace.actionModules), ['undici'], file);
+    const undici = trace.actionModules.filter((url) => url.includes('/node_modules/undici/')).map((url) => url.replace(/.*\/node_modules\/undici\//, ''));
+    assert.ok(undici.includes('lib/dispatcher/agent.js') && undici.includes('lib/api/api-request.js'), file);
+    assert.deepEqual(undici.filter((path) => path === 'index.js' || path.startsWith('lib/web/') || path.startsWith('lib/cache/')), [], file);
+  }
+});
 for (const sub of ENTRIES.filter((entry) => entry !== 'index').map((entry) => `dual-auth/${entry}`)) {
   await check(`${sub} resolves in both formats`, async () => {
     assert.ok(require.resolve(sub).endsWith('.cjs'));

@@ -1,5 +1,5 @@
 /**
- * Soak: `npm run soak -- --minutes N [--svg docs/soak.svg] [--json file]`.
+ * Soak: `npm run soak -- --minutes N [--svg file] [--json file]` (`--draw-from file.json --svg file`: the graph of an earlier run).
  * Mixed load through Toxiproxy against the local IAM and the demo API (their own
  * process), with faults switched on and off every 20 s: in-session token requests
  * (a token cache: hits and misses), out-of-session act JWTs (a share replayed, which
@@ -8,14 +8,16 @@
  * It fails when memory or handles grow without bound (the slope over the second half
  * of the run) or when any operation outlives its deadline.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { startFaultServers } from './faults/servers.js';
 import { startToxiproxy, Toxiproxy, type Toxic } from './faults/toxiproxy.js';
 import { DualAuthError, HybridSender, InSessionAPICall, InSessionTokenRequest, KeycloakAdapter, OutOfSessionTokenRequest, createDualSubjectVerifier } from '../src/index.js';
 
-const { values } = parseArgs({ options: { minutes: { type: 'string', default: '2' }, svg: { type: 'string' }, json: { type: 'string' }, concurrency: { type: 'string', default: '8' } } });
+const { values } = parseArgs({
+  options: { minutes: { type: 'string', default: '2' }, svg: { type: 'string' }, json: { type: 'string' }, concurrency: { type: 'string', default: '8' }, 'draw-from': { type: 'string' } },
+});
 const minutes = Number(values.minutes);
 const concurrency = Number(values.concurrency);
 if (!(minutes > 0) || !(concurrency > 0)) throw new Error('--minutes and --concurrency must be positive numbers');
@@ -36,6 +38,13 @@ const FAULTS: Array<{ name: string; toxic?: Toxic }> = [
   { name: 'none' },
   { name: 'slicer drip', toxic: { type: 'slicer', toxicity: 0.3, attributes: { average_size: 64, size_variation: 32, delay: 5_000 } } },
 ];
+
+if (values['draw-from']) {
+  // Draw the graph of an earlier run (its --json file) again, without running the load.
+  if (!values.svg) throw new Error('--draw-from needs --svg');
+  drawSvg(values.svg, (JSON.parse(readFileSync(values['draw-from'], 'utf8')) as { samples: Sample[] }).samples);
+  process.exit(0);
+}
 
 const toxiproxy = await startToxiproxy();
 const local = await startFaultServers();
@@ -69,10 +78,10 @@ const ops: Array<[string, Op]> = [
   ['out-of-session', async () => {
     const replay = lastActJwt !== undefined && Math.random() < 0.2;
     const actJwt = replay ? (lastActJwt as string) : await sender.prepareOutOfSessionAct({ act: person(), agentEndpoint: AGENT_ENDPOINT, ttlSeconds: 60 });
-    lastActJwt = actJwt;
     try {
       const act = await outOfSession.receiveAndVerifyActJwt({ actJwt, expectedAudience: AGENT_ENDPOINT });
       if (replay) throw new Error('a replayed act JWT was accepted');
+      lastActJwt = actJwt; // only an accepted JWT is replayed later: its second use must be refused
       return outOfSession.requestToken({ agentId: iam.clientId, act, scope: ['finance.read'] });
     } catch (error) {
       if (replay && (error as DualAuthError).code === 'ERR_ACT_REPLAY') return undefined; // refused, as it must be
@@ -89,7 +98,7 @@ const ops: Array<[string, Op]> = [
   ['verify', async () => (lastToken ? verify(lastToken) : undefined)],
 ];
 
-interface Sample { t: number; opsPerSecond: number; p50: number; p99: number; rssMb: number; heapMb: number; handles: number; sockets: number; errors: Record<string, number>; fault: string }
+interface Sample { t: number; opsPerSecond: number; operations: number; p50: number; p99: number; rssMb: number; heapMb: number; handles: number; sockets: number; errors: Record<string, number>; fault: string }
 const samples: Sample[] = [];
 let latencies: number[] = [];
 let errors: Record<string, number> = {};
@@ -119,7 +128,11 @@ function percentile(sorted: number[], p: number): number {
   return sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number);
 }
 
+let reportedAt = started;
 function report(): void {
+  const now = performance.now();
+  const elapsedMs = Math.max(1, now - reportedAt);
+  reportedAt = now;
   const sorted = latencies.sort((a, b) => a - b);
   const resources = process.getActiveResourcesInfo();
   // The live heap, not the garbage not yet collected (npm run soak passes --expose-gc).
@@ -127,7 +140,8 @@ function report(): void {
   const memory = process.memoryUsage();
   const sample: Sample = {
     t: Math.round((performance.now() - started) / 1000),
-    opsPerSecond: Math.round((latencies.length / REPORT_EVERY_MS) * 1000),
+    opsPerSecond: Math.round((latencies.length / elapsedMs) * 1000),
+    operations: latencies.length,
     p50: Math.round(percentile(sorted, 50)),
     p99: Math.round(percentile(sorted, 99)),
     rssMb: +(memory.rss / 2 ** 20).toFixed(1),
@@ -166,30 +180,45 @@ async function switchFaults(): Promise<void> {
   }
 }
 
-function drawSvg(path: string): void {
-  const width = 800;
-  const height = 300;
-  const pad = 40;
-  const maxT = Math.max(1, ...samples.map((s) => s.t));
+/** One panel per measure, each on its own scale, faults shaded: a curve to look at rather than a table to read. */
+function drawSvg(path: string, points: readonly Sample[]): void {
+  const width = 900;
+  const panelHeight = 130;
+  const left = 70;
+  const right = 20;
   const series: Array<[string, string, (s: Sample) => number]> = [
-    ['RSS (MB)', '#d62728', (s) => s.rssMb],
-    ['heap (MB)', '#1f77b4', (s) => s.heapMb],
     ['ops/s', '#2ca02c', (s) => s.opsPerSecond],
-    ['handles', '#9467bd', (s) => s.handles],
+    ['p99 (ms)', '#ff7f0e', (s) => s.p99],
+    ['RSS (MB)', '#d62728', (s) => s.rssMb],
+    ['heap used after GC (MB)', '#1f77b4', (s) => s.heapMb],
+    ['active handles', '#9467bd', (s) => s.handles],
   ];
-  const maxY = Math.max(1, ...samples.flatMap((s) => series.map(([, , get]) => get(s))));
-  const x = (t: number) => pad + ((width - 2 * pad) * t) / maxT;
-  const y = (v: number) => height - pad - ((height - 2 * pad) * v) / maxY;
-  const lines = series.map(([label, color, get], i) => {
-    const points = samples.map((s) => `${x(s.t).toFixed(1)},${y(get(s)).toFixed(1)}`).join(' ');
-    return `<polyline fill="none" stroke="${color}" stroke-width="2" points="${points}"/><text x="${pad + 10 + i * 130}" y="20" fill="${color}" font-size="12">${label}</text>`;
+  const maxT = Math.max(1, ...points.map((s) => s.t));
+  const x = (t: number) => left + ((width - left - right) * t) / maxT;
+  const parts: string[] = [];
+  series.forEach(([label, color, get], i) => {
+    const top = 30 + i * (panelHeight + 20);
+    const values = points.map(get);
+    const max = Math.max(1, ...values) * 1.1;
+    const y = (v: number) => top + panelHeight - (panelHeight * v) / max;
+    // Shade the intervals with a fault switched on.
+    points.forEach((s, j) => {
+      if (s.fault === 'none' || j === 0) return;
+      const from = x((points[j - 1] as Sample).t);
+      parts.push(`<rect x="${from.toFixed(1)}" y="${top}" width="${(x(s.t) - from).toFixed(1)}" height="${panelHeight}" fill="#eee"/>`);
+    });
+    parts.push(`<rect x="${left}" y="${top}" width="${width - left - right}" height="${panelHeight}" fill="none" stroke="#999"/>`);
+    parts.push(`<text x="${left + 6}" y="${top + 14}" font-size="12" fill="${color}">${label}: ${Math.min(...values)} to ${Math.max(...values)}</text>`);
+    parts.push(`<text x="${left - 6}" y="${top + 10}" font-size="10" text-anchor="end">${Math.round(max)}</text><text x="${left - 6}" y="${top + panelHeight}" font-size="10" text-anchor="end">0</text>`);
+    parts.push(`<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${points.map((s) => `${x(s.t).toFixed(1)},${y(get(s)).toFixed(1)}`).join(' ')}"/>`);
   });
+  const height = 30 + series.length * (panelHeight + 20) + 20;
   const svg = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<line x1="${pad}" y1="${height - pad}" x2="${width - pad}" y2="${height - pad}" stroke="black"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${height - pad}" stroke="black"/>`,
-    `<text x="${width / 2}" y="${height - 8}" font-size="12" text-anchor="middle">seconds (0 to ${maxT}); y from 0 to ${Math.round(maxY)}</text>`,
-    ...lines,
+    `<text x="${left}" y="18" font-size="13">dual-auth soak: ${Math.round(maxT / 60)} min, a sample every 10 s; grey: a fault switched on</text>`,
+    ...parts,
+    `<text x="${(left + width - right) / 2}" y="${height - 6}" font-size="11" text-anchor="middle">seconds (0 to ${maxT})</text>`,
     '</svg>',
   ].join('\n');
   writeFileSync(path, `${svg}\n`);
@@ -201,7 +230,9 @@ try {
   await Promise.all([...Array.from({ length: concurrency }, worker), switchFaults()]);
   clearInterval(reporter);
   report();
-  const second = samples.slice(Math.floor(samples.length / 2)).map((s) => s);
+  // The slopes are taken over the samples made under load (the last one comes after it ended).
+  const loaded = samples.slice(0, -1);
+  const second = loaded.slice(Math.floor(loaded.length / 2));
   const perMinute = (get: (s: Sample) => number) => slope(second.map((s) => [s.t / 60, get(s)]));
   const growth = (get: (s: Sample) => number) => (second.length > 1 ? get(second[second.length - 1] as Sample) - get(second[0] as Sample) : 0);
   const heapSlope = perMinute((s) => s.heapMb);
@@ -213,9 +244,9 @@ try {
   if (rssSlope > 8 && growth((s) => s.rssMb) > 20) failures.push(`RSS grows ${rssSlope.toFixed(2)} MB/min over the second half`);
   if (handleSlope > 2 && growth((s) => s.handles) > 5) failures.push(`active handles grow ${handleSlope.toFixed(2)}/min over the second half`);
   failures.push(...overDeadline.slice(0, 20));
-  const total = samples.reduce((s, x) => s + x.opsPerSecond * (REPORT_EVERY_MS / 1000), 0);
+  const total = samples.reduce((sum, sample) => sum + sample.operations, 0);
   console.log(`[soak] ${minutes} min, ${total} operations; second-half slopes: heap ${heapSlope.toFixed(2)} MB/min, RSS ${rssSlope.toFixed(2)} MB/min, handles ${handleSlope.toFixed(2)}/min`);
-  if (values.svg) drawSvg(values.svg);
+  if (values.svg) drawSvg(values.svg, samples);
   if (values.json) writeFileSync(values.json, `${JSON.stringify({ minutes, concurrency, samples, heapSlope, rssSlope, handleSlope, failures }, null, 1)}\n`);
   if (failures.length > 0) {
     console.error(`[soak] FAILED:\n  ${failures.join('\n  ')}`);

@@ -6,33 +6,39 @@
  * NaN, and a NaN tolerance would switch every exp check off), throws a
  * ConfigurationError (`ERR_CONFIGURATION`) that names the option:
  * `"clockToleranceSeconds" must be a finite number >= 0`.
+ *
+ * Hand-written rather than zod schemas: these checks run in synchronous
+ * constructors, so zod could not be loaded lazily, and importing it cost ~70 ms
+ * of CPU at start-up, three times openid-client's whole import (issue 13,
+ * docs/performance.md). The rules are four comparisons.
  */
-import { z } from 'zod';
 import { ConfigurationError } from './errors.js';
 
-/** What a numeric option must be: a zod schema and the words for the message. */
+/** What a numeric option must be: a predicate (only ever given finite numbers) and the words for the message. */
 export interface NumberRule {
-  readonly schema: z.ZodType<number>;
+  readonly accepts: (value: number) => boolean;
   readonly text: string;
 }
 
-// zod 4's z.number() refuses NaN and ±Infinity, and anything that is not a number.
 /** Tolerances, backoff, cooldowns: 0 allowed. */
-export const NON_NEGATIVE: NumberRule = { schema: z.number().min(0), text: 'a finite number >= 0' };
+export const NON_NEGATIVE: NumberRule = { accepts: (v) => v >= 0, text: 'a finite number >= 0' };
 /** Timeouts, lifetimes, ages: more than 0. */
-export const POSITIVE: NumberRule = { schema: z.number().gt(0), text: 'a finite number > 0' };
+export const POSITIVE: NumberRule = { accepts: (v) => v > 0, text: 'a finite number > 0' };
 /** Sizes and counts. */
-export const POSITIVE_INTEGER: NumberRule = { schema: z.number().int().min(1), text: 'an integer >= 1' };
+export const POSITIVE_INTEGER: NumberRule = { accepts: (v) => Number.isInteger(v) && v >= 1, text: 'an integer >= 1' };
 
 /** An integer from `min` to `max`, both included. */
 export function integerBetween(min: number, max: number): NumberRule {
-  return { schema: z.number().int().min(min).max(max), text: `an integer from ${min} to ${max}` };
+  return { accepts: (v) => Number.isInteger(v) && v >= min && v <= max, text: `an integer from ${min} to ${max}` };
 }
 
-/** `value` when it satisfies `rule`; `fallback` when it is undefined; else a ConfigurationError naming `name`. */
+/**
+ * `value` when it is a finite number that satisfies `rule`; `fallback` when it is undefined; else a
+ * ConfigurationError naming `name`. NaN, ±Infinity and anything that is not a number (a numeric string,
+ * null, a boxed Number) are refused whatever the rule.
+ */
 export function numberOption(name: string, value: unknown, fallback: number, rule: NumberRule): number {
   if (value === undefined) return fallback;
-  const parsed = rule.schema.safeParse(value);
-  if (!parsed.success) throw new ConfigurationError(`"${name}" must be ${rule.text}`);
-  return parsed.data;
+  if (typeof value !== 'number' || !Number.isFinite(value) || !rule.accepts(value)) throw new ConfigurationError(`"${name}" must be ${rule.text}`);
+  return value;
 }

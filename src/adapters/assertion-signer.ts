@@ -4,7 +4,6 @@
  * private key (private_key_jwt, RFC 7523), which Auth0 documents and every vendor accepts.
  */
 import type { KeyObject } from 'node:crypto';
-import { SignJWT } from 'jose';
 import { signCompact } from '../jwt/compact.js';
 import { clientSecretKey, loadPrivateKey } from '../jwt/keys.js';
 import type { Act } from '../domain/act.js';
@@ -40,6 +39,10 @@ export function createAssertionSigner(clientSecret: string, privateKeyJwt?: Priv
   }
   const privateKey = loadPrivateKey(privateKeyJwt.privateKey);
   const header = { alg: privateKeyJwt.alg ?? 'RS256', typ: 'JWT', ...(privateKeyJwt.kid ? { kid: privateKeyJwt.kid } : {}) };
-  return (agentId, audience, act) => new SignJWT(claims(agentId, audience, act)).setProtectedHeader(header).sign(privateKey);
+  // jose (loaded at the first assertion, not at import) signs the algorithms node:crypto is not wired for here.
+  return async (agentId, audience, act) => {
+    const { SignJWT } = await import('jose');
+    return new SignJWT(claims(agentId, audience, act)).setProtectedHeader(header).sign(privateKey);
+  };
 }
 

@@ -74,6 +74,8 @@ export abstract class BaseAdapter {
   /** The configuration without the client secret (which only `#clientSecret` holds). */
   protected readonly settings: Omit<NormalisedAdapterConfig, 'clientSecret'>;
   readonly #clientSecret: string;
+  /** The headers of every token request (built once; never changed). */
+  #formHeaders: Readonly<Record<string, string>> | undefined;
   /** tokenUrl parsed once, at the first request (the reference accepts any https:// string at construction). */
   #tokenEndpoint: URL | undefined;
   /** The token request span's fixed attributes, built at the first traced request. */
@@ -233,7 +235,7 @@ export abstract class BaseAdapter {
 
   /** POSTs the form (encoded anew for each attempt); returns the 200 body or throws the vendor's TokenRequestError. */
   private async post(form: () => Promise<string>, signal: AbortSignal | undefined, span?: SpanRecorder): Promise<Buffer> {
-    const headers: Record<string, string> = { 'content-type': FORM_CONTENT_TYPE, accept: this.profile.accept };
+    const headers = (this.#formHeaders ??= { 'content-type': FORM_CONTENT_TYPE, accept: this.profile.accept });
     let answer;
     try {
       this.#tokenEndpoint ??= requireHttpsUrl(this.tokenUrl, 'Token URL must use HTTPS (https://)');

@@ -60,6 +60,8 @@ export function checkActAssertion(actAssertion: unknown): string {
 
 /** Refuses a per-request input that the adapter's mode does not use (it would be silently dropped). */
 export function refuseUnused(delegation: Delegation, params: { subjectToken?: unknown; subjectTokenType?: unknown; actAssertion?: unknown }): void {
+  // The usual call gives none of them: no list built per request.
+  if (params.subjectToken === undefined && params.subjectTokenType === undefined && params.actAssertion === undefined) return;
   const unused =
     delegation === 'token-exchange'
       ? ['actAssertion']

@@ -5,12 +5,12 @@
  * exponential backoff + jitter that honours Retry-After, keep-alive pooling,
  * private CAs through `ca`.
  */
+import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { request as undiciRequest, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { DualAuthError } from '../errors.js';
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
 import { NON_NEGATIVE, POSITIVE, POSITIVE_INTEGER, integerBetween, numberOption } from '../options.js';
-import { untilAborted } from './abort.js';
 import { HttpError, toHttpError } from './errors.js';
 import { RetryBudget, type RetryBudgetOptions } from './retry-budget.js';
 import { mayRetry, resolveRetryPolicy, type RetryPolicy, type RetryPolicyName } from './retry-policy.js';
@@ -126,6 +126,36 @@ export function urlForLogging(url: string | URL): string {
   return cut === -1 ? text : text.slice(0, cut);
 }
 
+/**
+ * The abort of one attempt (its deadline, or the caller's signal). An EventEmitter, which
+ * undici takes as a request's `signal` as it takes an AbortSignal: an AbortController and
+ * its EventTarget listeners cost several microseconds per request (issue 13).
+ */
+class AttemptAbort extends EventEmitter {
+  aborted = false;
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.emit('abort');
+  }
+
+  /**
+   * Settles with `work`, or rejects as soon as the attempt is aborted: the caller is released at
+   * once even when the work cannot be interrupted (a stalled TLS handshake, nodejs/undici#2362).
+   */
+  race<T>(work: Promise<T>): Promise<T> {
+    if (this.aborted) {
+      work.catch(() => {}); // settles unobserved: must not become an unhandled rejection
+      return Promise.reject(new Error('attempt aborted'));
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.once('abort', () => reject(new Error('attempt aborted')));
+      work.then(resolve, reject);
+    });
+  }
+}
+
 export class HttpClient {
   readonly timeoutMs: number;
   readonly deadlineMs: number;
@@ -211,37 +241,40 @@ export class HttpClient {
    * at once even when the work cannot be interrupted (a stalled TLS handshake, nodejs/undici#2362).
    */
   private async attempt(target: URL, init: HttpRequest, body: string | Buffer | undefined, attempt: number, timeoutMs: number): Promise<HttpResponse> {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    const abort = new AttemptAbort();
+    const timer = setTimeout(() => abort.abort(), timeoutMs);
     const caller = init.signal;
-    const forwardAbort = (): void => controller.abort();
+    const forwardAbort = (): void => abort.abort();
     caller?.addEventListener('abort', forwardAbort, { once: true });
-    if (caller?.aborted) controller.abort(); // aborted while the body was being built
+    if (caller?.aborted) abort.abort(); // aborted while the body was being built
     const release = this.pool.begin(target);
     let answered = false;
     const exchange = async (): Promise<HttpResponse> => {
-      const answer = await undiciRequest(target, {
+      // undici is loaded and the pool's Agent made at the first request (./pool.ts, ./undici.ts).
+      const { dispatcher, undici } = await this.pool.ready();
+      const answer = await undici.request(dispatcher, {
+        origin: target.origin,
+        path: target.search ? `${target.pathname}${target.search}` : target.pathname,
         method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
         headers: init.headers,
         body,
-        dispatcher: this.pool.dispatcher,
-        signal: controller.signal,
-      } as Parameters<typeof undiciRequest>[1]);
-      const received = await readBounded(answer.body, this.maxResponseBytes);
+        signal: abort,
+      });
+      const received = await readBounded(answer, this.maxResponseBytes);
       answered = true;
       return { status: answer.statusCode, headers: flattenHeaders(answer.headers), body: received, attempts: attempt };
     };
     try {
-      return await untilAborted(exchange(), controller.signal);
+      return await abort.race(exchange());
     } catch (error) {
       if (caller?.aborted) throw new HttpError('aborted', 'aborted by caller', error);
-      if (controller.signal.aborted) throw new HttpError('timeout', `no complete answer within ${Math.round(timeoutMs)} ms`, error);
+      if (abort.aborted) throw new HttpError('timeout', `no complete answer within ${Math.round(timeoutMs)} ms`, error);
       throw error;
     } finally {
       clearTimeout(timer);
       caller?.removeEventListener('abort', forwardAbort);
       // Aborted before the answer: a connection still being set up for it is not waited out.
-      release(!answered && controller.signal.aborted);
+      release(!answered && abort.aborted);
     }
   }
 
@@ -270,7 +303,13 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-async function readBounded(body: Dispatcher.ResponseData['body'], limit: number): Promise<Buffer> {
+async function readBounded({ body, headers }: Dispatcher.ResponseData, limit: number): Promise<Buffer> {
+  // A Content-Length within the limit: read at once (undici fails an answer longer than its Content-Length).
+  const declared = typeof headers['content-length'] === 'string' ? Number(headers['content-length']) : Number.NaN;
+  if (Number.isInteger(declared) && declared <= limit) {
+    const bytes = await body.bytes();
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
@@ -286,7 +325,8 @@ async function readBounded(body: Dispatcher.ResponseData['body'], limit: number)
 
 function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
   const flat: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name in headers) {
+    const value = headers[name];
     if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return flat;

@@ -9,13 +9,15 @@
  * fixed by configuration, so no key selection or algorithm negotiation is
  * involved; everything else (JWKS, key rotation, the resource-server verifier,
  * private_key_jwt with other algorithms) stays on jose. Failures are reported
- * with jose's error classes, so one mapping turns both into our errors.
+ * with jose's error codes (JwtCheckError, ./verify.ts), so one mapping turns both
+ * into our errors, and jose is not loaded for them.
  */
-import { createHmac, sign, verify, type KeyObject } from 'node:crypto';
-import { errors, type JWTPayload } from 'jose';
+import { createHmac, sign, type KeyObject } from 'node:crypto';
+import type { JWTPayload } from 'jose';
 import { pythonCompactJson } from '../python-json.js';
 import { isStrictCompactJws } from './base64url.js';
 import { keyFitsAlgorithm, smallRsaModulus } from './keys.js';
+import { decodeJsonObject, JwtCheckError, verifyJwsSignature, type JwsHeader, type ClaimFailure } from './verify.js';
 
 // As jose: TypeError `RS256 requires key modulusLength to be 2048 bits or larger`.
 function requireLargeEnough(key: KeyObject): void {
@@ -32,9 +34,9 @@ export type FixedAlgorithm = 'HS256' | 'RS256' | 'ES256' | 'EdDSA';
 export function signCompact(alg: FixedAlgorithm, header: Record<string, unknown>, claims: Record<string, unknown>, key: KeyObject): string {
   // node:crypto signs with whatever key it is given: an EC key would yield an ECDSA signature labelled RS256.
   if (alg === 'HS256') {
-    if (key.type !== 'secret') throw new errors.JOSENotSupported('HS256 needs a secret key');
+    if (key.type !== 'secret') throw new JwtCheckError('ERR_JOSE_NOT_SUPPORTED', 'HS256 needs a secret key');
   } else if (key.type !== 'private' || !keyFitsAlgorithm(key, alg)) {
-    throw new errors.JOSENotSupported(`${alg} needs a matching private key`);
+    throw new JwtCheckError('ERR_JOSE_NOT_SUPPORTED', `${alg} needs a matching private key`);
   }
   if (alg === 'RS256') requireLargeEnough(key);
   const sortedHeader = Object.fromEntries(Object.entries(header).sort(([a], [b]) => (a < b ? -1 : 1)));
@@ -71,24 +73,22 @@ export interface Rs256Checks {
  */
 export function verifyRs256Compact(jwt: string, key: KeyObject, checks: Rs256Checks): JWTPayload {
   // Only an RSA public key: with an EC or RSA-PSS key node:crypto would accept another algorithm's signature.
-  if (key.type !== 'public' || key.asymmetricKeyType !== 'rsa') throw new errors.JOSENotSupported('RS256 needs an RSA public key');
+  if (key.type !== 'public' || key.asymmetricKeyType !== 'rsa') throw new JwtCheckError('ERR_JOSE_NOT_SUPPORTED', 'RS256 needs an RSA public key');
   requireLargeEnough(key);
   // An empty signature parses (as PyJWT): `alg: none` is then refused by the alg check, not as malformed.
-  if (!isStrictCompactJws(jwt, true)) throw new errors.JWSInvalid('Invalid Compact JWS');
+  if (!isStrictCompactJws(jwt, true)) throw new JwtCheckError('ERR_JWS_INVALID', 'Invalid Compact JWS');
   const [encodedHeader = '', encodedPayload = '', encodedSignature = ''] = jwt.split('.');
-  const header = decodeJsonObject(encodedHeader, errors.JWSInvalid);
-  if (header.alg !== 'RS256') throw new errors.JOSEAlgNotAllowed('"alg" (Algorithm) Header Parameter value not allowed');
-  if (header.crit !== undefined || header.b64 !== undefined) throw new errors.JWSInvalid('Unsupported header parameter');
-  const input = Buffer.from(`${encodedHeader}.${encodedPayload}`);
-  if (!verify('sha256', input, key, Buffer.from(encodedSignature, 'base64url'))) throw new errors.JWSSignatureVerificationFailed();
-  const payload = decodeJsonObject(encodedPayload, errors.JWTInvalid) as JWTPayload;
+  const header = decodeJsonObject(encodedHeader, 'ERR_JWS_INVALID', 'JWS Protected Header is invalid');
+  if (header.alg !== 'RS256') throw new JwtCheckError('ERR_JOSE_ALG_NOT_ALLOWED', '"alg" (Algorithm) Header Parameter value not allowed');
+  if (header.crit !== undefined || header.b64 !== undefined) throw new JwtCheckError('ERR_JWS_INVALID', 'Unsupported header parameter');
+  verifyJwsSignature({ header: header as JwsHeader, signingInput: `${encodedHeader}.${encodedPayload}`, encodedPayload, encodedSignature }, key);
+  const payload = decodeJsonObject(encodedPayload, 'ERR_JWT_INVALID', 'Invalid JSON') as JWTPayload;
   checkClaims(payload, checks);
   return payload;
 }
 
 function checkClaims(payload: JWTPayload, checks: Rs256Checks): void {
-  const invalid = (claim: string, reason: string): Error =>
-    new errors.JWTClaimValidationFailed(`"${claim}" claim ${reason}`, payload, claim, reason);
+  const invalid = (claim: string, reason: ClaimFailure): Error => new JwtCheckError('ERR_JWT_CLAIM_VALIDATION_FAILED', `"${claim}" claim ${reason}`, claim, reason);
   for (const claim of checks.required) if (payload[claim] === undefined) throw invalid(claim, 'missing');
   const now = Math.floor(Date.now() / 1000);
   const tolerance = checks.clockToleranceSeconds;
@@ -97,7 +97,7 @@ function checkClaims(payload: JWTPayload, checks: Rs256Checks): void {
   }
   if (payload.nbf !== undefined && payload.nbf > now + tolerance) throw invalid('nbf', 'check_failed');
   if (payload.exp !== undefined && payload.exp <= now - tolerance) {
-    throw new errors.JWTExpired('"exp" claim timestamp check failed', payload, 'exp', 'check_failed');
+    throw new JwtCheckError('ERR_JWT_EXPIRED', '"exp" claim timestamp check failed', 'exp', 'check_failed');
   }
   const aud = payload.aud;
   if (aud === undefined) throw invalid('aud', 'missing');
@@ -107,15 +107,4 @@ function checkClaims(payload: JWTPayload, checks: Rs256Checks): void {
 
 function encodeJson(value: unknown): string {
   return Buffer.from(pythonCompactJson(value)).toString('base64url');
-}
-
-function decodeJsonObject(part: string, ErrorClass: new (message: string) => Error): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-  } catch {
-    throw new ErrorClass('Invalid JSON');
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ErrorClass('Not a JSON object');
-  return value as Record<string, unknown>;
 }

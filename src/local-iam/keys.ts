@@ -7,7 +7,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { lstat, open, rename, rm } from 'node:fs/promises';
 import { DualAuthError } from '../errors.js';
-import { exportJWK, exportPKCS8, exportSPKI, generateKeyPair } from 'jose';
 import type { AppSigningAlgorithm } from '../jwt/keys.js';
 
 export interface PemKeyPair {
@@ -22,12 +21,15 @@ export async function generateRsaPemKeyPair(): Promise<PemKeyPair> {
 
 /** An application key pair for `alg` as PEM (PKCS#8 private, SPKI public): RSA-2048, EC P-256 or Ed25519. */
 export async function generateAppPemKeyPair(alg: AppSigningAlgorithm): Promise<PemKeyPair> {
+  // jose is loaded when keys are made, not when dual-auth/local-iam is imported.
+  const { exportPKCS8, exportSPKI, generateKeyPair } = await import('jose');
   const { privateKey, publicKey } = await generateKeyPair(alg, alg === 'RS256' ? { modulusLength: 2048, extractable: true } : { extractable: true });
   return { privateKeyPem: await exportPKCS8(privateKey), publicKeyPem: await exportSPKI(publicKey) };
 }
 
 /** A private RS256 signing JWK with a kid, for oidc-provider's `jwks` setting. */
 export async function generateSigningJwk(): Promise<Record<string, unknown>> {
+  const { exportJWK, generateKeyPair } = await import('jose');
   const { privateKey } = await generateKeyPair('RS256', { modulusLength: 2048, extractable: true });
   const jwk = await exportJWK(privateKey);
   return { ...jwk, kid: randomUUID(), alg: 'RS256', use: 'sig' };

@@ -5,7 +5,7 @@
  * verify with the JWKS it publishes; a subject token is verified the same way.
  */
 import { randomUUID } from 'node:crypto';
-import { SignJWT, createLocalJWKSet, importJWK, jwtVerify, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
 import { nowSeconds } from '../domain/jti.js';
 
 export interface PersonTokenSigner {
@@ -17,6 +17,8 @@ export interface PersonTokenSigner {
 
 export async function createPersonTokenSigner(signingJwk: Record<string, unknown>, issuer: string): Promise<PersonTokenSigner> {
   const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicJwk } = signingJwk;
+  // jose is loaded when the local IAM starts, not when dual-auth/local-iam is imported.
+  const { SignJWT, createLocalJWKSet, importJWK, jwtVerify } = await import('jose');
   const privateKey = await importJWK(signingJwk as never, 'RS256');
   const keys = createLocalJWKSet({ keys: [publicJwk as never] });
   const kid = String(signingJwk.kid);

@@ -15,7 +15,7 @@
  */
 import { StreamableHTTPClientTransport, type StreamableHTTPClientTransportOptions } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { Agent, fetch as undiciFetch } from 'undici';
+import type { Dispatcher, fetch as undiciFetch } from 'undici';
 import type { TokenRequestParams } from '../adapters/base.js';
 import type { TokenResponse } from '../domain/token-response.js';
 import { DualAuthError } from '../errors.js';
@@ -96,6 +96,12 @@ export function createDualAuthMcpTransport(options: DualAuthMcpTransportOptions)
  * does not do.
  */
 function trustingFetch(ca: CaOption): FetchLike {
-  const dispatcher = new Agent({ connect: { ca: buildTrustedCas(ca) } });
-  return (input, init) => undiciFetch(String(input), { ...(init as object), dispatcher } as Parameters<typeof undiciFetch>[1]) as unknown as Promise<Response>;
+  const trusted = buildTrustedCas(ca);
+  // undici is loaded at the first MCP request, not when dual-auth/mcp is imported (issue 13).
+  let ready: Promise<{ fetch: typeof undiciFetch; dispatcher: Dispatcher }> | undefined;
+  return async (input, init) => {
+    ready ??= import('undici').then(({ Agent, fetch }) => ({ fetch, dispatcher: new Agent({ connect: { ca: trusted } }) }));
+    const { fetch, dispatcher } = await ready;
+    return fetch(String(input), { ...(init as object), dispatcher } as Parameters<typeof undiciFetch>[1]) as unknown as Promise<Response>;
+  };
 }

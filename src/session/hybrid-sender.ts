@@ -5,7 +5,7 @@
  * unchanged (`X-Act-Assertion`): the application vouches for the person, the agent cannot.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { calculateJwkThumbprint, exportJWK, type JSONWebKeySet, type JWK } from 'jose';
+import type { JSONWebKeySet, JWK } from 'jose';
 import { signCompact } from '../jwt/compact.js';
 import { APP_SIGNING_ALGORITHMS, loadSigningKey, type AppSigningAlgorithm } from '../jwt/keys.js';
 import { DualAuthError } from '../errors.js';
@@ -222,6 +222,8 @@ export class HybridSender {
   private publicJwk(): Promise<JWK> {
     const key = this.signingKey();
     this.#publicJwk ??= (async () => {
+      // jose is loaded here, when a key set is first asked for, not when the package is imported.
+      const { calculateJwkThumbprint, exportJWK } = await import('jose');
       const jwk = await exportJWK(createPublicKey(key));
       return { ...jwk, kid: this.kid ?? (await calculateJwkThumbprint(jwk)), alg: this.algorithm, use: 'sig' };
     })();

@@ -6,7 +6,7 @@
  */
 import { KeyObject, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createRemoteJWKSet, customFetch, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { JWTPayload, JWTVerifyGetKey } from 'jose';
 import type { BaseAdapter, TokenRequestParams } from '../adapters/base.js';
 import type { TokenResponse } from '../domain/token-response.js';
 import { ActVerificationError, DualAuthError, type DualAuthErrorCode } from '../errors.js';
@@ -150,7 +150,8 @@ export class OutOfSessionTokenRequest {
         this.key instanceof KeyObject && this.algorithms[0] === 'RS256'
           ? verifyRs256Compact(actJwt, this.key, { audience, clockToleranceSeconds: this.clockTolerance, issuer: this.expectedIssuer, required: REQUIRED_CLAIMS })
           : (
-              await jwtVerify(actJwt, this.key as JWTVerifyGetKey, {
+              // jose is loaded here, at the first act JWT it verifies, not when the package is imported.
+              await (await import('jose')).jwtVerify(actJwt, this.key as JWTVerifyGetKey, {
                 algorithms: this.algorithms,
                 audience,
                 requiredClaims: [...REQUIRED_CLAIMS],
@@ -207,23 +208,28 @@ export class OutOfSessionTokenRequest {
     return requestDualSubjectToken(this.adapter, toParams(first, act, scope), 'outofsession', this.logger, this.cache);
   }
 
+  /** By jose's error codes (also those of src/jwt's checks), so jose need not be loaded to map them. */
   private mapVerifyError(error: unknown): ActVerificationError {
-    if (error instanceof joseErrors.JWTExpired) return this.fail('Act JWT expired', 'ERR_ACT_EXPIRED', 'jwt_expired');
-    if (error instanceof joseErrors.JWTClaimValidationFailed) {
-      if (error.reason === 'missing') return this.fail('Act JWT invalid: MissingRequiredClaimError', 'ERR_ACT_INVALID', 'jwt_invalid');
-      if (error.claim === 'aud') return this.fail('Act JWT invalid audience', 'ERR_ACT_AUDIENCE', 'jwt_invalid_audience');
-      if (error.claim === 'iss') return this.fail('Act JWT invalid: InvalidIssuerError', 'ERR_ACT_ISSUER', 'jwt_invalid');
-      if (error.claim === 'nbf') return this.fail('Act JWT invalid: ImmatureSignatureError', 'ERR_ACT_INVALID', 'jwt_invalid');
-      if (error.claim === 'iat') return this.fail('Act JWT invalid: InvalidIssuedAtError', 'ERR_ACT_INVALID', 'jwt_invalid');
-      return this.fail('Act JWT invalid: InvalidTokenError', 'ERR_ACT_INVALID', 'jwt_invalid');
+    const { code, claim, reason } = (error ?? {}) as { code?: unknown; claim?: unknown; reason?: unknown };
+    switch (code) {
+      case 'ERR_JWT_EXPIRED':
+        return this.fail('Act JWT expired', 'ERR_ACT_EXPIRED', 'jwt_expired');
+      case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
+        if (reason === 'missing') return this.fail('Act JWT invalid: MissingRequiredClaimError', 'ERR_ACT_INVALID', 'jwt_invalid');
+        if (claim === 'aud') return this.fail('Act JWT invalid audience', 'ERR_ACT_AUDIENCE', 'jwt_invalid_audience');
+        if (claim === 'iss') return this.fail('Act JWT invalid: InvalidIssuerError', 'ERR_ACT_ISSUER', 'jwt_invalid');
+        if (claim === 'nbf') return this.fail('Act JWT invalid: ImmatureSignatureError', 'ERR_ACT_INVALID', 'jwt_invalid');
+        if (claim === 'iat') return this.fail('Act JWT invalid: InvalidIssuedAtError', 'ERR_ACT_INVALID', 'jwt_invalid');
+        return this.fail('Act JWT invalid: InvalidTokenError', 'ERR_ACT_INVALID', 'jwt_invalid');
+      case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
+      case 'ERR_JWKS_NO_MATCHING_KEY':
+        return this.fail('Act JWT signature invalid', 'ERR_ACT_SIGNATURE', 'jwt_invalid_signature');
+      case 'ERR_JOSE_ALG_NOT_ALLOWED':
+        return this.fail('Act JWT invalid: InvalidAlgorithmError', 'ERR_ACT_INVALID', 'jwt_invalid');
+      case 'ERR_JWKS_TIMEOUT':
+        return this.fail('Act JWT invalid: KeyFetchError', 'ERR_ACT_INVALID', 'jwt_key_fetch_failed');
     }
-    if (error instanceof joseErrors.JWSSignatureVerificationFailed || error instanceof joseErrors.JWKSNoMatchingKey) {
-      return this.fail('Act JWT signature invalid', 'ERR_ACT_SIGNATURE', 'jwt_invalid_signature');
-    }
-    if (error instanceof joseErrors.JOSEAlgNotAllowed) return this.fail('Act JWT invalid: InvalidAlgorithmError', 'ERR_ACT_INVALID', 'jwt_invalid');
-    if (error instanceof joseErrors.JWKSTimeout || error instanceof DualAuthError) {
-      return this.fail('Act JWT invalid: KeyFetchError', 'ERR_ACT_INVALID', 'jwt_key_fetch_failed');
-    }
+    if (error instanceof DualAuthError) return this.fail('Act JWT invalid: KeyFetchError', 'ERR_ACT_INVALID', 'jwt_key_fetch_failed');
     return this.fail('Act JWT invalid: DecodeError', 'ERR_ACT_INVALID', 'jwt_invalid');
   }
 
@@ -242,9 +248,7 @@ function resolveAlgorithms(algorithms: OutOfSessionTokenRequestOptions['algorith
 }
 
 function loadVerificationKey(options: OutOfSessionTokenRequestOptions, logger: Logger, algorithms: readonly AppSigningAlgorithm[]): KeyObject | JWTVerifyGetKey {
-  if (options.jwksUri) {
-    return createRemoteJWKSet(new URL(options.jwksUri), { [customFetch]: createFetch({ ca: options.ca, retries: 1 }) });
-  }
+  if (options.jwksUri) return lazyRemoteJwks(new URL(options.jwksUri), createFetch({ ca: options.ca, retries: 1 }));
   const source = options.appPublicKey ?? options.appPublicKeyPath;
   if (!source) throw new DualAuthError('OutOfSessionTokenRequest needs appPublicKeyPath, appPublicKey or jwksUri', 'ERR_INVALID_ARGUMENT');
   const path = typeof source === 'string' && !source.includes('-----BEGIN') ? source : undefined;
@@ -274,4 +278,13 @@ function loadVerificationKey(options: OutOfSessionTokenRequestOptions, logger: L
     throw new DualAuthError(smallRsaKeyMessage('Cannot load public key', bits), 'ERR_KEY_LOAD');
   }
   return key;
+}
+
+/** jose's remote key set for `url`, made (and jose loaded) at the first act JWT, not at construction. */
+function lazyRemoteJwks(url: URL, fetchJwks: ReturnType<typeof createFetch>): JWTVerifyGetKey {
+  let keys: Promise<JWTVerifyGetKey> | undefined;
+  return async (header, token) => {
+    keys ??= import('jose').then(({ createRemoteJWKSet, customFetch }) => createRemoteJWKSet(url, { [customFetch]: fetchJwks }));
+    return (await keys)(header, token);
+  };
 }

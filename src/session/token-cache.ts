@@ -38,6 +38,11 @@ export class TokenCache implements TokenStore {
     this.skewMs = numberOption('skewSeconds', options.skewSeconds, DEFAULT_TOKEN_CACHE_SKEW_SECONDS, NON_NEGATIVE) * 1000;
   }
 
+  /** Tokens held now (requests in flight included): never more than `maxEntries`. */
+  get size(): number {
+    return this.entries.size;
+  }
+
   /** The cached token for `key` (from tokenCacheKey), or `request()`'s, shared by concurrent callers. */
   async getOrRequest(key: string, request: () => Promise<TokenResponse>): Promise<TokenResponse>;
   /** @deprecated The 1.0 form, keyed by agent, act and scopes only: give a tokenCacheKey instead. */

@@ -11,18 +11,18 @@
  * (with bindAgentToken) `ath` = the hash of the access token it came with, and
  * (with a replay cache) a `jti` not used before.
  */
-import { KeyObject, timingSafeEqual } from 'node:crypto';
-import { jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
+import { timingSafeEqual } from 'node:crypto';
+import type { JWTPayload } from 'jose';
 import { ConfigurationError, DualAuthError } from '../errors.js';
 import { MAX_JTI_LENGTH } from '../domain/jti.js';
 import { ReplayCacheFullError, type ReplayCache } from '../domain/replay-cache.js';
 import { computeAth } from '../jwt/ath.js';
-import { isStrictCompactJws } from '../jwt/base64url.js';
 import { algorithmForKey, APP_SIGNING_ALGORITHMS } from '../jwt/keys.js';
 import { POSITIVE, numberOption } from '../options.js';
 import { mapVerifyError } from './errors.js';
 import { humanFromAct } from './identity.js';
-import { createLocalKeys, isCryptoKey, resolveAlgorithms, type KeySource } from './keys.js';
+import { createJwtVerifier } from './jws.js';
+import { createLocalKeys, resolveAlgorithms, type VerificationKeys } from './keys.js';
 import type { HumanIdentity, VerifyOptions } from './types.js';
 
 /** The reference signs with exp = iat + 300. */
@@ -46,7 +46,7 @@ export interface ActAssertionVerifier {
 }
 
 /** How a JWKS URL becomes a key source: the verifier's own remote key sets (cache, cooldown, CA, signal). */
-export type RemoteKeyFactory = (jwksUri: string) => KeySource;
+export type RemoteKeyFactory = (jwksUri: string) => VerificationKeys;
 
 export function createActAssertionVerifier(options: VerifyOptions, clockToleranceSeconds: number, remoteKeys: RemoteKeyFactory): ActAssertionVerifier {
   const key = resolveAssertionKey(options, remoteKeys);
@@ -59,27 +59,29 @@ export function createActAssertionVerifier(options: VerifyOptions, clockToleranc
   const replay = replayCheck(options, audience, clockToleranceSeconds);
 
   // Built once: the per-call path allocates nothing but the result.
-  const verifyOptions: JWTVerifyOptions = {
-    algorithms: assertionAlgorithms(options.actAssertionAlgorithms, key),
-    audience,
-    clockTolerance: clockToleranceSeconds,
-    maxTokenAge: maxAge,
-    requiredClaims: replay ? ['exp', 'iat', 'jti'] : ['exp', 'iat'],
-    ...(options.actAssertionIssuer !== undefined ? { issuer: options.actAssertionIssuer } : {}),
-  };
-  const verifyJwt = jwtVerify as (jwt: string, key: KeySource, options: JWTVerifyOptions) => Promise<{ payload: JWTPayload }>;
+  const verifyJwt = createJwtVerifier(
+    key,
+    assertionAlgorithms(options.actAssertionAlgorithms, key),
+    {
+      audience,
+      clockToleranceSeconds,
+      maxTokenAgeSeconds: maxAge,
+      requiredClaims: replay ? ['exp', 'iat', 'jti'] : ['exp', 'iat'],
+      issuer: options.actAssertionIssuer,
+    },
+    () => new DualAuthError('Verification aborted', 'ERR_ABORTED'),
+  );
 
   return {
     async verify(assertion, accessToken, agentId, requireAgent) {
       if (assertion === undefined || assertion === null || assertion === '') {
         throw new DualAuthError('X-Act-Assertion is missing', 'ERR_ACT_ASSERTION_MISSING');
       }
-      if (typeof assertion !== 'string' || assertion.length > MAX_JWT_LENGTH || !isStrictCompactJws(assertion)) {
-        throw new DualAuthError('Act assertion is malformed', 'ERR_ACT_ASSERTION_INVALID');
-      }
+      // The format is checked strictly when it is parsed (../jwt/verify.ts).
+      if (typeof assertion !== 'string' || assertion.length > MAX_JWT_LENGTH) throw new DualAuthError('Act assertion is malformed', 'ERR_ACT_ASSERTION_INVALID');
       let claims: JWTPayload;
       try {
-        ({ payload: claims } = await verifyJwt(assertion, key, verifyOptions));
+        claims = await verifyJwt(assertion, undefined);
       } catch (error) {
         throw mapVerifyError(error, 'assertion');
       }
@@ -137,7 +139,7 @@ function athMatches(ath: unknown, accessToken: string): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-function resolveAssertionKey(options: VerifyOptions, remoteKeys: RemoteKeyFactory): KeySource {
+function resolveAssertionKey(options: VerifyOptions, remoteKeys: RemoteKeyFactory): VerificationKeys {
   const { actAssertionKey: key, actAssertionJwksUri: jwksUri } = options;
   if (key !== undefined && jwksUri !== undefined) throw new ConfigurationError('give either actAssertionKey or actAssertionJwksUri, not both');
   if (jwksUri !== undefined) {
@@ -151,9 +153,9 @@ function resolveAssertionKey(options: VerifyOptions, remoteKeys: RemoteKeyFactor
 }
 
 /** Given algorithms (no none, no HS*), else the one the key signs with, else RS256, ES256 and EdDSA for a key set. */
-function assertionAlgorithms(given: string[] | undefined, key: KeySource): string[] {
+function assertionAlgorithms(given: string[] | undefined, key: VerificationKeys): string[] {
   if (given !== undefined) return resolveAlgorithms(given);
-  const single = key instanceof KeyObject ? key : isCryptoKey(key) ? KeyObject.from(key) : undefined;
+  const single = key.single;
   if (single === undefined) return [...APP_SIGNING_ALGORITHMS];
   const alg = algorithmForKey(single);
   if (alg === undefined) throw new ConfigurationError('actAssertionKey must be an RSA, EC P-256 or Ed25519 public key (or give actAssertionAlgorithms)');

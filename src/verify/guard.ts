@@ -6,7 +6,7 @@
  * an email or a name. No framework import here.
  */
 import { humanIdForLogging } from '../domain/act.js';
-import { toLogger, type LoggerLike } from '../logging.js';
+import { silentLogger, toLogger, type LoggerLike } from '../logging.js';
 import { bearerErrorResponse, bearerToken, headerValue, type BearerErrorResponse } from './bearer.js';
 import type { DualSubjectIdentity, VerifyOptions } from './types.js';
 import { createDualSubjectVerifier } from './verifier.js';
@@ -47,8 +47,8 @@ export function createRequestGuard(options: RequestGuardOptions, frameworkLogger
       logger.warn({ event: 'dual_auth_rejected', status: refusal.status, code: (error as { code?: unknown })?.code }, 'Request rejected');
       return { refusal };
     }
-    // IAM identifiers only: never the email, the name or the token.
-    logger.info({ event: 'dual_auth_verified', agentId: identity.agent.id, humanId: humanIdForLogging(identity.human.id) }, 'Request authorized');
+    // IAM identifiers only: never the email, the name or the token. Built only for a real logger (hashing an id costs).
+    if (logger !== silentLogger) logger.info({ event: 'dual_auth_verified', agentId: identity.agent.id, humanId: humanIdForLogging(identity.human.id) }, 'Request authorized');
     return { identity };
   };
 }

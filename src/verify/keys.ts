@@ -1,25 +1,31 @@
 /**
- * Where verification keys come from: a remote JWKS (cached by jose, fetched
- * through the package's HTTP layer so a private CA works), or a given key / key
- * set. And which algorithms may be used with them.
+ * Where verification keys come from: a remote JWKS (jose's RemoteJWKSet: fetch,
+ * cache, cooldown, rotation; fetched through the package's HTTP layer so a
+ * private CA works), or a given key / key set. And which algorithms may be used
+ * with them.
+ *
+ * Every source hands the verifier a node:crypto KeyObject (src/jwt/verify.ts
+ * checks the signature with it). A key jose picks from a key set is a WebCrypto
+ * CryptoKey, one per JWK and algorithm, made once by jose and replaced when a
+ * refetch brings a new set; its KeyObject is made once too and kept as long as
+ * jose keeps the CryptoKey (a WeakMap), so a rotation invalidates it.
+ *
+ * jose itself is loaded at the first verification that needs a key set, not when
+ * the package is imported (issue 13).
  */
 import { untilAborted } from '../http/abort.js';
 import { createPublicKey, KeyObject } from 'node:crypto';
-import {
-  createLocalJWKSet,
-  createRemoteJWKSet,
-  customFetch,
-  type CryptoKey,
-  type FetchImplementation,
-  type JSONWebKeySet,
-  type JWK,
-  type JWTVerifyGetKey,
-  type RemoteJWKSet,
-} from 'jose';
+import type { CryptoKey, FetchImplementation, JSONWebKeySet, JWK, JWTVerifyGetKey, RemoteJWKSet } from 'jose';
 import { ConfigurationError, DualAuthError } from '../errors.js';
 import { createFetch, requireHttpsUrl } from '../http/index.js';
 import { smallRsaKeyMessage, smallRsaModulus } from '../jwt/keys.js';
+import { JwtCheckError, type JwsHeader } from '../jwt/verify.js';
 import type { VerifyKey, VerifyOptions } from './types.js';
+
+type Jose = typeof import('jose');
+let jose: Promise<Jose> | undefined;
+/** jose, loaded once, at the first key set used. */
+const loadJose = (): Promise<Jose> => (jose ??= import('jose'));
 
 /** Asymmetric JWS algorithms (RFC 7518, RFC 8037). HS* is never on this list. */
 export const DEFAULT_ALGORITHMS: readonly string[] = Object.freeze([
@@ -44,7 +50,17 @@ export function resolveAlgorithms(algorithms: readonly string[] | undefined): st
   return [...algorithms];
 }
 
-export type KeySource = CryptoKey | KeyObject | JWTVerifyGetKey;
+/** Where a verifier gets the key of each token. */
+export interface VerificationKeys {
+  /**
+   * The key for a token with this (parsed, alg allow-listed) header: at once when known, else once
+   * resolved (a key set's first use loads jose; an unknown `kid` may refetch a remote set). Fails with
+   * jose's errors (no matching key, JWKS unavailable...) or a JwtCheckError.
+   */
+  keyFor(header: JwsHeader, signal?: AbortSignal): KeyObject | Promise<KeyObject>;
+  /** The one key, when a single key (not a key set) was given: its type decides an assertion's default algorithm. */
+  readonly single?: KeyObject | undefined;
+}
 
 export interface RemoteKeyOptions {
   jwksUri: string;
@@ -57,31 +73,51 @@ export interface RemoteKeyOptions {
   signal?: AbortSignal | undefined;
 }
 
-/**
- * A remote JWKS as jwtVerify takes it (jose's RemoteJWKSet underneath), with two
- * additions: a verification that is aborted does not leave the JWKS fetch it waits
- * for running (`withSignal`), and the keys last fetched keep verifying for
- * `maxStaleMs` past their maximum age while the endpoint cannot be reached.
- */
-export interface RemoteKeys extends JWTVerifyGetKey {
-  /** The key resolver of one verification that `signal` may abort. */
-  withSignal(signal: AbortSignal): JWTVerifyGetKey;
-  /** jose's key set (`reload`, `fresh`, `coolingDown`, `jwks`). */
-  readonly remote: RemoteJWKSet;
+type KeyResult = Awaited<ReturnType<JWTVerifyGetKey>>;
+/** A jose key resolver as called here: with the parsed header only (jose reads `alg` and `kid` from it). */
+type KeyResolver = (header: JwsHeader) => Promise<KeyResult>;
+const byHeader = (resolver: JWTVerifyGetKey): KeyResolver => resolver as unknown as KeyResolver;
+
+/** A KeyObject per key jose hands out (a CryptoKey per JWK and algorithm), made once and dropped with it. */
+const keyObjects = new WeakMap<object, KeyObject>();
+
+function toKeyObject(key: KeyResult): KeyObject {
+  if (key instanceof KeyObject) return key;
+  let keyObject = keyObjects.get(key);
+  if (keyObject === undefined) {
+    // A JWK for a symmetric algorithm gives bytes: never a verification key here (HS* is refused earlier).
+    if (!isCryptoKey(key)) throw new JwtCheckError('ERR_JOSE_NOT_SUPPORTED', 'key set gave no public key');
+    keyObject = KeyObject.from(key);
+    keyObjects.set(key, keyObject);
+  }
+  return keyObject;
 }
 
-type KeyResult = Awaited<ReturnType<JWTVerifyGetKey>>;
+/** jose's key resolver, made at first use (jose loaded then), turned into KeyObjects. */
+function fromKeySet(makeResolver: (jose: Jose) => JWTVerifyGetKey): (header: JwsHeader) => Promise<KeyObject> {
+  let resolver: KeyResolver | undefined;
+  return async (header) => {
+    resolver ??= byHeader(makeResolver(await loadJose()));
+    return toKeyObject(await resolver(header));
+  };
+}
 
-export function createRemoteKeys(options: RemoteKeyOptions): RemoteKeys {
+/**
+ * A remote JWKS through jose's RemoteJWKSet, with two additions: a verification that is aborted
+ * does not leave the JWKS fetch it waits for running (the `signal` of `keyFor`), and the keys last
+ * fetched keep verifying for `maxStaleMs` past their maximum age while the endpoint cannot be reached.
+ */
+export function createRemoteKeys(options: RemoteKeyOptions): VerificationKeys {
   const url = requireHttpsUrl(options.jwksUri, 'jwksUri must use HTTPS (https://)');
   // One attempt plus one retry on 5xx / connection failure; the timeout is ours.
   const httpFetch = createFetch({ timeoutMs: options.timeoutMs, retries: 1, ...(options.ca !== undefined ? { ca: options.ca } : {}) });
   const outer = options.signal;
   /** The fetch in progress, to abort once nobody waits for it. */
   let fetching: AbortController | undefined;
-  /** When the last JWKS was received, and when the last refresh failed (performance.now()). */
-  let fetchedAt = Number.NEGATIVE_INFINITY;
+  /** When the last refresh failed (performance.now()). */
   let failedAt = Number.NEGATIVE_INFINITY;
+  /** The last key set received, when (performance.now()), and as a local set once needed. */
+  let lastGood: { jwks: JSONWebKeySet; at: number; keys?: KeyResolver } | undefined;
   /** Verifications waiting in the key resolver. */
   let waiting = 0;
 
@@ -105,57 +141,64 @@ export function createRemoteKeys(options: RemoteKeyOptions): RemoteKeys {
     if (response.status !== 200) {
       throw new DualAuthError(`JWKS endpoint answered HTTP ${response.status}`, 'ERR_JWKS_UNAVAILABLE');
     }
-    fetchedAt = performance.now();
+    // Checked here as jose checks it, so that only a key set counts as fetched (a proxy's 200 page does not).
+    const jwks = await response.clone().json().catch(() => undefined);
+    if (!isKeySet(jwks)) throw new DualAuthError('JWKS endpoint answered something that is not a key set', 'ERR_JWKS_UNAVAILABLE');
+    lastGood = { jwks, at: performance.now() };
     return response;
   };
-  const remote = createRemoteJWKSet(url, {
-    // jose's own abort timer is a backstop behind the HTTP layer's timeout.
-    timeoutDuration: Math.ceil(options.timeoutMs * 2 + 1000),
-    cooldownDuration: options.cooldownMs,
-    cacheMaxAge: options.cacheMaxAgeMs,
-    [customFetch]: fetchJwks,
-  });
 
-  // The last key set received, as a local set (rebuilt only when jose holds a new one).
-  let staleSource: JSONWebKeySet | undefined;
-  let staleKeys: JWTVerifyGetKey | undefined;
-  const stale = (): JWTVerifyGetKey | undefined => {
-    const jwks = remote.jwks();
-    if (jwks === undefined || performance.now() > fetchedAt + options.cacheMaxAgeMs + options.maxStaleMs) return undefined;
-    if (jwks !== staleSource) {
-      staleSource = jwks;
-      staleKeys = createLocalJWKSet(jwks);
-    }
-    return staleKeys;
+  // jose's key set, made at the first verification (jose is loaded then).
+  let remote: RemoteJWKSet | undefined;
+  let createLocalJWKSet: Jose['createLocalJWKSet'] | undefined;
+  const remoteSet = async (): Promise<RemoteJWKSet> => {
+    if (remote) return remote;
+    const loaded = await loadJose();
+    createLocalJWKSet = loaded.createLocalJWKSet;
+    return (remote ??= loaded.createRemoteJWKSet(url, {
+      // jose's own abort timer is a backstop behind the HTTP layer's timeout.
+      timeoutDuration: Math.ceil(options.timeoutMs * 2 + 1000),
+      cooldownDuration: options.cooldownMs,
+      cacheMaxAge: options.cacheMaxAgeMs,
+      [loaded.customFetch]: fetchJwks,
+    }));
   };
 
-  const resolve = async (header: Parameters<JWTVerifyGetKey>[0], token: Parameters<JWTVerifyGetKey>[1], signal?: AbortSignal): Promise<KeyResult> => {
+  const stale = (): KeyResolver | undefined => {
+    if (lastGood === undefined || performance.now() > lastGood.at + options.cacheMaxAgeMs + options.maxStaleMs) return undefined;
+    lastGood.keys ??= byHeader(createLocalJWKSet!(lastGood.jwks));
+    return lastGood.keys;
+  };
+
+  const resolve = async (header: JwsHeader, signal?: AbortSignal): Promise<KeyResult> => {
+    const set = remote ?? (await remoteSet());
     // The endpoint failed less than a cooldown ago: no new attempt yet, the stale keys answer at once.
-    if (!remote.fresh && performance.now() < failedAt + options.cooldownMs) {
+    if (!set.fresh && performance.now() < failedAt + options.cooldownMs) {
       const keys = stale();
-      if (keys) return keys(header, token);
+      if (keys) return keys(header);
     }
     waiting++;
     try {
-      const pending = remote(header, token);
+      const pending = byHeader(set)(header);
       return await (signal ? untilAborted(pending, signal) : pending);
     } catch (error) {
       if (!isUnavailable(error)) throw error;
       failedAt = performance.now();
       const keys = stale();
       if (keys === undefined) throw error;
-      return keys(header, token);
+      return keys(header);
     } finally {
       // Everyone waiting for a fetch gave up: the fetch is aborted (its socket with it).
       if (--waiting === 0 && fetching !== undefined && signal?.aborted) fetching.abort();
     }
   };
 
-  const keys = ((header, token) => resolve(header, token)) as RemoteKeys;
-  return Object.assign(keys, {
-    withSignal: (signal: AbortSignal): JWTVerifyGetKey => (header, token) => resolve(header, token, signal),
-    remote,
-  });
+  return { keyFor: async (header, signal) => toKeyObject(await resolve(header, signal)) };
+}
+
+function isKeySet(value: unknown): value is JSONWebKeySet {
+  const keys = (value as { keys?: unknown } | null)?.keys;
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Array.isArray(keys) && keys.every((key) => typeof key === 'object' && key !== null && !Array.isArray(key));
 }
 
 /** The JWKS endpoint could not be reached or gave no key set (our fetch's errors, jose's timeout and invalid-set errors). */
@@ -164,23 +207,67 @@ function isUnavailable(error: unknown): boolean {
   return code === 'ERR_JWKS_UNAVAILABLE' || code === 'ERR_JWKS_TIMEOUT' || code === 'ERR_JWKS_INVALID' || code === 'ERR_JOSE_GENERIC';
 }
 
-/** Turns a given key or key set into what jwtVerify takes, refusing symmetric and private keys. `name` is the option, for messages. */
-export function createLocalKeys(key: VerifyKey, name = 'key'): KeySource {
-  if (typeof key === 'string') return publicKeyFromPem(key, name);
-  if (key instanceof KeyObject) return requirePublicKeyObject(key, name);
-  if (isCryptoKey(key)) return requirePublicCryptoKey(key, name);
+/** Turns a given key or key set into verification keys, refusing symmetric and private keys. `name` is the option, for messages. */
+export function createLocalKeys(key: VerifyKey, name = 'key'): VerificationKeys {
+  if (typeof key === 'string') return singleKey(publicKeyFromPem(key, name));
+  if (key instanceof KeyObject) return singleKey(requirePublicKeyObject(key, name));
+  if (isCryptoKey(key)) {
+    const cryptoKey = requirePublicCryptoKey(key, name);
+    const keyObject = KeyObject.from(cryptoKey);
+    return {
+      single: keyObject,
+      keyFor: (header) => {
+        // A CryptoKey is bound to one algorithm (and hash, curve) and its usages: as jose, only those verify.
+        if (!cryptoKeyAllows(cryptoKey, header.alg)) throw new JwtCheckError('ERR_JOSE_NOT_SUPPORTED', `the CryptoKey cannot verify ${header.alg}`);
+        return keyObject;
+      },
+    };
+  }
   if (key && typeof key === 'object') {
     if (Array.isArray((key as JSONWebKeySet).keys)) {
       const set = key as JSONWebKeySet;
       set.keys.forEach((jwk) => checkPublicJwk(jwk));
-      return createLocalJWKSet(set);
+      // jose picks the key (kid, kty, alg, use, key_ops, crv) from its own copy of the set.
+      const snapshot = snapshotOf(set);
+      return { keyFor: fromKeySet(({ createLocalJWKSet }) => createLocalJWKSet(snapshot)) };
     }
     if (typeof (key as JWK).kty === 'string') {
       checkPublicJwk(key as JWK);
-      return createLocalJWKSet({ keys: [key as JWK] });
+      const snapshot = snapshotOf({ keys: [key as JWK] });
+      return { keyFor: fromKeySet(({ createLocalJWKSet }) => createLocalJWKSet(snapshot)) };
     }
   }
   throw new ConfigurationError(`${name} must be a public KeyObject, CryptoKey, JWK, JWK Set or PEM text`);
+}
+
+/** A copy of a given key set, taken now: jose reads it at the first verification. */
+function snapshotOf(set: JSONWebKeySet): JSONWebKeySet {
+  try {
+    return structuredClone(set);
+  } catch (cause) {
+    throw new ConfigurationError('key set holds an invalid JWK', 'ERR_CONFIGURATION', { cause });
+  }
+}
+
+function singleKey(key: KeyObject): VerificationKeys {
+  return { single: key, keyFor: () => key };
+}
+
+/** The WebCrypto algorithm each JWS algorithm needs of a CryptoKey (jose's checks: name, hash, curve, usage). */
+function cryptoKeyAllows(key: CryptoKey, alg: string): boolean {
+  if (!key.usages.includes('verify')) return false;
+  const algorithm = key.algorithm as { name: string; hash?: { name?: string }; namedCurve?: string };
+  const bits = alg.slice(2);
+  switch (alg.slice(0, 2)) {
+    case 'RS':
+      return algorithm.name === 'RSASSA-PKCS1-v1_5' && algorithm.hash?.name === `SHA-${bits}`;
+    case 'PS':
+      return algorithm.name === 'RSA-PSS' && algorithm.hash?.name === `SHA-${bits}`;
+    case 'ES':
+      return algorithm.name === 'ECDSA' && algorithm.namedCurve === ({ '256': 'P-256', '384': 'P-384', '512': 'P-521' } as Record<string, string>)[bits];
+    default:
+      return (alg === 'EdDSA' || alg === 'Ed25519') && algorithm.name === 'Ed25519';
+  }
 }
 
 /** PEM text (SPKI public key or X.509 certificate) to a public KeyObject. */

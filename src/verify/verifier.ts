@@ -6,9 +6,10 @@
  * a delegated token; the verified X-Act-Assertion) and the policy.
  *
  * Everything that does not depend on the token is built once, in
- * createDualSubjectVerifier; the per-call path is jwtVerify plus a few property reads.
+ * createDualSubjectVerifier; the per-call path is one node:crypto signature
+ * check (./jws.ts) plus a few property reads.
  */
-import { jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
+import type { JWTPayload } from 'jose';
 import { ConfigurationError, DualAuthError } from '../errors.js';
 import { toLogger } from '../logging.js';
 import { NON_NEGATIVE, POSITIVE, numberOption } from '../options.js';
@@ -16,9 +17,8 @@ import { createActAssertionVerifier, MAX_JWT_LENGTH } from './act-assertion.js';
 import { mapVerifyError } from './errors.js';
 import { agentFromClaims } from './identity.js';
 import { createPersonReader, layoutsUseAssertion, resolveLayoutSettings } from './layout.js';
-import { untilAborted } from '../http/abort.js';
-import { isStrictCompactJws } from '../jwt/base64url.js';
-import { createLocalKeys, createRemoteKeys, resolveAlgorithms, type KeySource, type RemoteKeys } from './keys.js';
+import { createJwtVerifier } from './jws.js';
+import { createLocalKeys, createRemoteKeys, resolveAlgorithms, type VerificationKeys } from './keys.js';
 import { createPolicy } from './policy.js';
 import { SPANS, traced, type SpanRecorder } from '../telemetry/index.js';
 import { getProfile } from './profiles.js';
@@ -74,37 +74,27 @@ function buildVerifier(options: VerifyOptions, shareRemote: boolean): DualSubjec
   const policy = createPolicy(options);
   const logger = toLogger(options.logger);
 
-  const jwtOptions: JWTVerifyOptions = {
-    algorithms,
-    issuer,
-    audience,
-    clockTolerance,
-  };
-  // jwtVerify is overloaded on the key type; one call site for both keeps the hot path monomorphic.
-  const verifyJwt = jwtVerify as (jwt: string, key: KeySource, options: JWTVerifyOptions) => Promise<{ payload: JWTPayload }>;
+  const verifyJwt = createJwtVerifier(key, algorithms, { issuer, audience, clockToleranceSeconds: clockTolerance }, abortedError);
 
   const verifyOnce = async (token: string | undefined | null, call: VerifyCallOptions | undefined, span: SpanRecorder | undefined): Promise<DualSubjectIdentity> => {
     try {
       if (token === undefined || token === null || token === '') {
         throw new DualAuthError('Access token is missing', 'ERR_TOKEN_MISSING');
       }
-      if (typeof token !== 'string' || token.length > MAX_JWT_LENGTH || !isStrictCompactJws(token)) {
-        throw new DualAuthError('Access token is malformed', 'ERR_TOKEN_INVALID');
-      }
+      // Longer than any real token: refused before parsing. The format is checked strictly next (../jwt/verify.ts).
+      if (typeof token !== 'string' || token.length > MAX_JWT_LENGTH) throw new DualAuthError('Access token is malformed', 'ERR_TOKEN_INVALID');
       const signal = call?.signal ?? outerSignal;
       if (outerSignal?.aborted || signal?.aborted) throw new DualAuthError('Verification aborted', 'ERR_ABORTED');
 
       let claims: JWTPayload;
       try {
         // A remote key set learns the signal, so that an aborted call does not leave its JWKS fetch running.
-        const pending = verifyJwt(token, signal && isRemote(key) ? key.withSignal(signal) : key, jwtOptions);
-        ({ payload: claims } = await (signal ? untilAborted(pending, signal, abortedError) : pending));
+        claims = await verifyJwt(token, signal);
       } catch (error) {
         throw mapVerifyError(error, 'token');
       }
 
-      // jose checks exp only when present; a token without exp would never expire.
-      // (Checked here rather than with requiredClaims, which allocates per call.)
+      // exp is checked only when present; a token without exp would never expire.
       if (typeof claims.exp !== 'number') throw new DualAuthError('Access token lacks a required claim (exp)', 'ERR_TOKEN_INVALID');
       const agentId = profile.agentId(claims);
       if (agentId === undefined) throw new DualAuthError('Access token names no agent (client id)', 'ERR_TOKEN_INVALID');
@@ -133,7 +123,7 @@ function buildVerifier(options: VerifyOptions, shareRemote: boolean): DualSubjec
   return Object.assign(verifyDualSubject, { readsActAssertion: person.readsAssertion });
 }
 
-function resolveKeys(options: VerifyOptions, issuer: string | string[], shareRemote: boolean): KeySource {
+function resolveKeys(options: VerifyOptions, issuer: string | string[], shareRemote: boolean): VerificationKeys {
   if (options.key !== undefined) {
     if (options.jwksUri !== undefined) throw new ConfigurationError('give either key or jwksUri, not both');
     return createLocalKeys(options.key);
@@ -147,7 +137,7 @@ function resolveKeys(options: VerifyOptions, issuer: string | string[], shareRem
 }
 
 /** A remote key set for `jwksUri` (the IAM's, or the application's for act assertions) with the verifier's fetch settings. */
-function remoteKeys(options: VerifyOptions, jwksUri: string, shareRemote: boolean): KeySource {
+function remoteKeys(options: VerifyOptions, jwksUri: string, shareRemote: boolean): VerificationKeys {
   const remote = {
     jwksUri,
     ca: options.ca,
@@ -162,9 +152,9 @@ function remoteKeys(options: VerifyOptions, jwksUri: string, shareRemote: boolea
 
 // verifyDualSubjectToken's shared key sets, bounded so varying URLs cannot grow it without end.
 const SHARED_LIMIT = 32;
-const shared = new Map<string, RemoteKeys>();
+const shared = new Map<string, VerificationKeys>();
 
-function sharedRemoteKeys(remote: Parameters<typeof createRemoteKeys>[0]): RemoteKeys {
+function sharedRemoteKeys(remote: Parameters<typeof createRemoteKeys>[0]): VerificationKeys {
   const ca = remote.ca === undefined ? '' : (Array.isArray(remote.ca) ? remote.ca : [remote.ca]).map(String).join('\n');
   const cacheKey = JSON.stringify([remote.jwksUri, ca, remote.timeoutMs, remote.cooldownMs, remote.cacheMaxAgeMs, remote.maxStaleMs]);
   let set = shared.get(cacheKey);
@@ -174,10 +164,6 @@ function sharedRemoteKeys(remote: Parameters<typeof createRemoteKeys>[0]): Remot
     shared.set(cacheKey, set);
   }
   return set;
-}
-
-function isRemote(key: KeySource): key is RemoteKeys {
-  return typeof (key as Partial<RemoteKeys>).withSignal === 'function';
 }
 
 const abortedError = (): DualAuthError => new DualAuthError('Verification aborted', 'ERR_ABORTED');

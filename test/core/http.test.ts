@@ -331,3 +331,12 @@ async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => probe.close(() => resolve()));
   return port;
 }
+
+describe('undici loading (issue 13)', () => {
+  it('loads only the three undici modules a request needs, not the whole package (a moved path would fall back silently)', async () => {
+    const { loadUndici } = await import('../../src/http/undici.js');
+    const undici = await loadUndici();
+    expect(undici.source).toBe('parts');
+    expect(typeof undici.Agent).toBe('function');
+  });
+});

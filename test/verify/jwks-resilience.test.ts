@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDualSubjectVerifier } from '../../src/index.js';
 import { rejection } from '../helpers/log-audit.js';
+import { json, startTestServer } from '../helpers/https-server.js';
 import { makeSigningKey, now, sign, startJwksServer, type JwksServer, type SigningKey } from './helpers.js';
 
 let jwks: JwksServer;
@@ -81,5 +82,30 @@ describe('a JWKS unreachable while the cached keys are still valid', () => {
     const before = jwks.requests();
     await verify(token);
     expect(jwks.requests() - before).toBe(1);
+  });
+
+  it('a 200 that is not a key set does not extend the stale window', async () => {
+    const server = await startTestServer();
+    try {
+      let valid = true;
+      server.handle((_, res) => json(res, 200, valid ? { keys: [first.publicJwk] } : { keys: 'not a key set' }));
+      const verify = createDualSubjectVerifier({
+        vendor: 'keycloak', issuer: jwks.origin, audience: 'api', jwksUri: server.url('/jwks'), ca: server.caCert, jwksCacheMaxAgeMs: 200, jwksCooldownMs: 100, jwksMaxStaleMs: 600,
+      });
+      const token = await sign(claims(), first);
+      await verify(token);
+      const fetched = performance.now();
+      valid = false;
+      // Until 800 ms after the last good key set the stale keys verify; each cooldown, a refetch gets the bad 200.
+      let refusedAt: number | undefined;
+      while (performance.now() - fetched < 2_000 && refusedAt === undefined) {
+        await sleep(50);
+        refusedAt = await verify(token).then(() => undefined, () => performance.now() - fetched);
+      }
+      expect(refusedAt).toBeDefined();
+      expect(refusedAt).toBeLessThan(1_300);
+    } finally {
+      await server.close();
+    }
   });
 });
