@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchReport, postInitialize } from '../../examples/mcp/agent.js';
 import { DELEGATIONS, grantedScope, localIamFlow, type McpFlow } from '../../examples/mcp/flows.js';
 import { fetchIamMetadata, startReportServer, type ReportServer, type ReportServerOptions } from '../../examples/mcp/report-server.js';
-import { createAdapter, getConfig, InSessionTokenRequest, MemoryReplayCache } from '../../src/index.js';
+import { createAdapter, DualAuthError, getConfig, InSessionTokenRequest, MemoryReplayCache, type ReplayCache } from '../../src/index.js';
 import { createDevCertificates, LOCAL_IAM_VENDORS, startLocalIam, type DevCertificates, type LocalIam, type LocalIamVendor } from '../../src/local-iam/index.js';
 import { createDualAuthMcpTransport, createMcpTokenVerifier, dualAuthFetch, dualAuthIdentity } from '../../src/mcp/index.js';
 import { startTestServer } from '../helpers/https-server.js';
@@ -227,13 +227,45 @@ describe('the server side, in detail (keycloak profile)', () => {
     expect(dualAuthIdentity(bound).human.id).toBe(entra.iam.testUser.id);
   });
 
-  it('a JWKS that cannot be fetched is a server error (500 from the SDK), never an acceptance', async () => {
-    const { iam } = v();
+  it('a JWKS that cannot be fetched: 503 with Retry-After from requireDualAuth (500 from the SDK\'s own requireBearerAuth), never an acceptance', async () => {
+    const { iam, certificates } = v();
     const flow = await localIamFlow(iam, 'act');
-    const server = await serve(v(), { verifier: { ...flow.verifier, jwksUri: `${iam.issuer}/no-such-jwks`, jwksTimeoutMs: 2_000 } });
+    const unreachable = { ...flow.verifier, jwksUri: `${iam.issuer}/no-such-jwks`, jwksTimeoutMs: 2_000 };
+    const server = await serve(v(), { verifier: unreachable });
+    const headers = await agentHeaders(flow);
+    const answer = await postInitialize(server.url, headers, iam.caCert);
+    expect(answer).toMatchObject({ status: 503, retryAfter: '5', wwwAuthenticate: null });
+    expect(answer.body).toEqual({ error: 'temporarily_unavailable', error_description: expect.stringMatching(/^JWKS /) });
+    // The SDK's middleware maps the verifier's ServerError to 500: docs/mcp.md says so.
+    const app = express();
+    app.post('/mcp', requireBearerAuth({ verifier: createMcpTokenVerifier(unreachable) }), (_req, res) => {
+      res.json({});
+    });
+    const sdkServer: Server = createServer({ key: certificates.key, cert: certificates.cert }, app);
+    await new Promise<void>((resolve) => sdkServer.listen(0, '127.0.0.1', resolve));
+    try {
+      const sdkAnswer = await postInitialize(`https://127.0.0.1:${(sdkServer.address() as AddressInfo).port}/mcp`, headers, iam.caCert);
+      expect(sdkAnswer).toMatchObject({ status: 500, retryAfter: null, body: { error: 'server_error', error_description: expect.stringMatching(/^JWKS /) } });
+    } finally {
+      sdkServer.closeAllConnections();
+      await new Promise<void>((resolve) => sdkServer.close(() => resolve()));
+    }
+  });
+
+  it('a replay store that cannot be reached (ERR_REPLAY_STORE_UNAVAILABLE): 503 with Retry-After, never an acceptance', async () => {
+    const { iam } = v();
+    const flow = await localIamFlow(iam, 'assertion');
+    // A stand-in for a stopped Redis: the store's checkAndStore fails as RedisReplayCache's does.
+    const store: ReplayCache = {
+      checkAndStore: () => Promise.reject(new DualAuthError('Redis replay store unavailable (timeout): the JWT is refused', 'ERR_REPLAY_STORE_UNAVAILABLE')),
+    };
+    const server = await serve(v(), { verifier: { ...flow.verifier, actAssertionReplayCache: store }, requiredScopes: [grantedScope(iam, 'assertion')] });
     const answer = await postInitialize(server.url, await agentHeaders(flow), iam.caCert);
-    expect(answer.status).toBe(500);
-    expect(answer.body).toEqual({ error: 'server_error', error_description: expect.stringMatching(/^JWKS /) });
+    expect(answer).toMatchObject({ status: 503, retryAfter: '5', wwwAuthenticate: null });
+    expect(answer.body).toEqual({ error: 'temporarily_unavailable', error_description: 'Redis replay store unavailable (timeout): the JWT is refused' });
+    // The other refusals keep the SDK's answers: a missing scope is still its 403.
+    const scoped = await serve(v(), { verifier: flow.verifier, requiredScopes: ['finance.write'] });
+    expect((await postInitialize(scoped.url, await agentHeaders(flow), iam.caCert)).status).toBe(403);
   });
 });
 
