@@ -3,6 +3,8 @@
  * One Stryker run per module (`npm run test:mutation -- <module>`), each with its own
  * incremental file, so a change to one module re-tests only that module's mutants.
  * The code that guards identities needs 85 %, everything else in scope 75 %.
+ * `vitestConfig` (default vitest.config.ts, the `npm test` suite): the suite whose tests kill the
+ * module's mutants, for a module tested against servers that `npm test` does not start.
  */
 export const MODULES = {
   jwt: { mutate: ['src/jwt/**/*.ts'], threshold: 85 },
@@ -12,11 +14,13 @@ export const MODULES = {
   http: { mutate: ['src/http/**/*.ts'], threshold: 75 },
   api: { mutate: ['src/api/**/*.ts'], threshold: 75 },
   config: { mutate: ['src/config/**/*.ts'], threshold: 75 },
-  secrets: { mutate: ['src/secrets/**/*.ts'], threshold: 75 },
+  // The cloud backends' tests run against real servers (moto, OpenBao, the stand-ins): not in `npm test`.
+  secrets: { mutate: ['src/secrets/**/*.ts'], threshold: 75, vitestConfig: 'test/secrets/vitest.mutation.config.ts' },
   // The vocabulary (Act, jti, replay cache, token response) and the option checks every constructor uses.
   domain: { mutate: ['src/domain/**/*.ts', 'src/options.ts'], threshold: 75 },
   middleware: { mutate: ['src/express.ts', 'src/fastify.ts', 'src/hono.ts'], threshold: 75 },
-  redis: { mutate: ['src/redis/**/*.ts'], threshold: 75 },
+  // Real Redis servers (`npm run test:redis`): not in `npm test`.
+  redis: { mutate: ['src/redis/**/*.ts'], threshold: 75, vitestConfig: 'test/redis/vitest.config.ts' },
   mcp: { mutate: ['src/mcp/**/*.ts'], threshold: 75 },
 };
 
