@@ -6,17 +6,20 @@
  * and then checks each module's score against its threshold.
  * docs/testing.md, "Mutation testing", says how to read the results.
  */
+import { resolve } from 'node:path';
 import { moduleNamed, reportPaths } from './scripts/mutation/modules.mjs';
 
 const name = process.env.DUAL_AUTH_MUTATION_MODULE ?? 'jwt';
 const module = moduleNamed(name);
 const paths = reportPaths(name);
+// The suites' servers' tools (venvs of moto, OpenBao, Valkey) stay in the checkout's .cache: the sandbox has none.
+process.env.DUAL_AUTH_CACHE_DIR ??= resolve('.cache');
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
   // Only the test files that import the mutated module run in the dry run (vitest --related).
-  vitest: { configFile: 'vitest.config.ts', related: true },
+  vitest: { configFile: module.vitestConfig ?? 'vitest.config.ts', related: true },
   // Each mutant runs only the tests that covered it.
   coverageAnalysis: 'perTest',
   mutate: module.mutate,
