@@ -10,7 +10,22 @@
  *   replacement  the mutated code (exact text, as the report shows it)
  *   reason       why no behaviour can tell them apart
  *
- * Filled in phase 2 of issue 16, as the full runs find them.
+ * Filled in phase 2 of issue 16, as the full runs find them. Grouped by module (one comment line
+ * heads each group, in the order of scripts/mutation/modules.mjs): add an entry at the end of its
+ * module's group only, so parallel edits of different modules never touch the same lines.
  */
 /** @type {Array<{ file: string, mutator: string, original: string, replacement: string, reason: string }>} */
-export const EQUIVALENT_MUTANTS = [];
+export const EQUIVALENT_MUTANTS = [
+  // --- jwt ---
+  // --- verify ---
+  // --- session ---
+  // --- adapters ---
+  // --- http ---
+  // --- api ---
+  // --- config ---
+  // --- secrets ---
+  // --- domain ---
+  // --- middleware ---
+  // --- redis ---
+  // --- mcp ---
+];

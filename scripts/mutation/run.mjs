@@ -8,11 +8,17 @@
  *   npm run test:mutation -- jwt verify     two modules
  *   npm run test:mutation -- --list         the modules and their thresholds
  *   npm run test:mutation -- --force jwt    ignore the incremental file (a full run of jwt)
+ *   npm run test:mutation -- --combined     CI: ONE run over every module tested by `npm test`
+ *                                           (not redis and secrets: they have suites of their
+ *                                           own; run them by name), from
+ *                                           reports/stryker-incremental/combined.json
+ *                                           (scripts/mutation/merge-incremental.mjs builds it),
+ *                                           then each of those modules' check on that one report
  *
  * Extra Stryker options pass through after `--stryker`, e.g. `--stryker --concurrency 2`.
  */
 import { spawnSync } from 'node:child_process';
-import { MODULES } from './modules.mjs';
+import { COMBINED, MODULES, reportPaths } from './modules.mjs';
 
 const args = process.argv.slice(2);
 const split = args.indexOf('--stryker');
@@ -24,15 +30,21 @@ if (own.includes('--list')) {
   process.exit(0);
 }
 const force = own.includes('--force');
+const combined = own.includes('--combined');
 const names = own.filter((arg) => !arg.startsWith('--'));
+if (combined && names.length > 0) {
+  console.error('--combined runs every module of npm test; run the others (redis, secrets) by name, in a second command');
+  process.exit(2);
+}
 const unknown = names.filter((name) => !Object.hasOwn(MODULES, name));
 if (unknown.length > 0) {
   console.error(`Unknown mutation module(s): ${unknown.join(', ')}. Known: ${Object.keys(MODULES).join(', ')}`);
   process.exit(2);
 }
 const modules = names.length > 0 ? names : Object.keys(MODULES);
+const runs = combined ? [COMBINED] : modules;
 
-for (const name of modules) {
+for (const name of runs) {
   console.log(`\n=== mutation testing: ${name} ===`);
   const started = Date.now();
   // Low priority: the machine is shared; Stryker's own concurrency is 1 (stryker.config.mjs).
@@ -47,5 +59,6 @@ for (const name of modules) {
   }
 }
 
-const check = spawnSync(process.execPath, ['scripts/mutation/check-scores.mjs', ...modules], { stdio: 'inherit' });
+const checkArgs = combined ? ['--report', reportPaths(COMBINED).json] : modules;
+const check = spawnSync(process.execPath, ['scripts/mutation/check-scores.mjs', ...checkArgs], { stdio: 'inherit' });
 process.exit(check.status ?? 1);

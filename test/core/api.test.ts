@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InSessionAPICall, OutOfSessionAPICall, TokenResponse } from '../../src/index.js';
+import { InSessionAPICall, OutOfSessionAPICall, TokenResponse, VERSION } from '../../src/index.js';
 import { auditLogger, markSensitive, rejection } from '../helpers/log-audit.js';
 import { json, startTestServer, type TestServer } from '../helpers/https-server.js';
 
@@ -132,5 +132,78 @@ describe.each([
   it('fails on an untrusted certificate (no way to turn checks off)', async () => {
     const error = await rejection(new ApiCall().callApi({ apiUrl: server.url('/x'), tokenResponse: plain }));
     expect(error.code).toBe('ERR_NETWORK');
+  });
+});
+
+describe('what callApi sends, and what it refuses before sending (issue 16)', () => {
+  const client = () => new InSessionAPICall({ ca: server.caCert, backoffMs: 1, logger: auditLogger() });
+  const last = () => server.requests.at(-1)!;
+
+  it('sends its User-Agent and Accept: */* by default; a caller may set Accept; the method defaults to GET and is upper-cased', async () => {
+    server.handle((req, res) => json(res, 200, { path: req.url }));
+    await client().callApi({ apiUrl: server.url('/defaults'), tokenResponse: plain });
+    expect([last().method, last().headers['user-agent'], last().headers.accept]).toEqual(['GET', `dual-auth-node/${VERSION}`, '*/*']);
+    await client().callApi({ method: 'delete', apiUrl: server.url('/defaults'), tokenResponse: plain, headers: { Accept: 'application/json' } });
+    expect([last().method, last().headers.accept]).toEqual(['DELETE', 'application/json']);
+  });
+
+  it('no header name, in any case, replaces the bearer token or the act assertion', async () => {
+    server.handle((req, res) => json(res, 200, { path: req.url }));
+    await client().callApi({
+      method: 'POST',
+      apiUrl: server.url('/transfer'),
+      tokenResponse: hybrid,
+      headers: { AUTHORIZATION: 'Bearer forged', 'X-ACT-ASSERTION': 'forged.assertion.value', 'Content-Type': 'text/plain' },
+      jsonData: { amount: 5 },
+    });
+    expect(last().headers.authorization).toBe(`Bearer ${ACCESS}`);
+    expect(last().headers['x-act-assertion']).toBe(ASSERTION);
+    // A JSON body is sent as JSON whatever the caller's Content-Type.
+    expect(last().headers['content-type']).toBe('application/json');
+  });
+
+  it('sends any JSON value given as jsonData (null, 0, false), and no body without it', async () => {
+    server.handle((req, res) => json(res, 200, { path: req.url }));
+    for (const value of [null, 0, false, '']) {
+      await client().callApi({ method: 'PUT', apiUrl: server.url('/value'), tokenResponse: plain, jsonData: value });
+      expect([value, last().body, last().headers['content-type']]).toEqual([value, JSON.stringify(value), 'application/json']);
+    }
+    await client().callApi({ method: 'PUT', apiUrl: server.url('/value'), tokenResponse: plain });
+    expect([last().body, last().headers['content-type']]).toEqual(['', undefined]);
+  });
+
+  it('an empty params object leaves the URL as given', async () => {
+    server.handle((req, res) => json(res, 200, { path: req.url }));
+    await client().callApi({ apiUrl: server.url('/plain?x=1'), tokenResponse: plain, params: {} });
+    expect(last().url).toBe('/plain?x=1');
+  });
+
+  it.each([
+    ['no parameters', null, 'ERR_INVALID_ARGUMENT', 'callApi needs { apiUrl, tokenResponse }'],
+    ['a URL object', { apiUrl: new URL('https://api.example.com/x'), tokenResponse: plain }, 'ERR_INSECURE_URL', 'API URL must use HTTPS'],
+    ['an HTTPS prefix in another case', { apiUrl: 'HTTPS://api.example.com/x', tokenResponse: plain }, 'ERR_INSECURE_URL', 'API URL must use HTTPS'],
+    ['no token response', { apiUrl: 'https://api.example.com/x', tokenResponse: null }, 'ERR_INVALID_ARGUMENT', 'tokenResponse with an accessToken is required'],
+    ['an empty access token', { apiUrl: 'https://api.example.com/x', tokenResponse: { accessToken: '' } }, 'ERR_INVALID_ARGUMENT', 'tokenResponse with an accessToken is required'],
+    ['a non-string access token', { apiUrl: 'https://api.example.com/x', tokenResponse: { accessToken: 7 } }, 'ERR_INVALID_ARGUMENT', 'tokenResponse with an accessToken is required'],
+    ['params with a URL that does not parse', { apiUrl: 'https://', tokenResponse: plain, params: { a: 1 } }, 'ERR_INVALID_ARGUMENT', 'API URL is not a valid URL'],
+  ])('refuses %s, sending nothing', async (_name, input, code, message) => {
+    const before = server.requests.length;
+    const error = await rejection(client().callApi(input as never));
+    expect([error.code, error.message]).toEqual([code, message]);
+    expect(server.requests.length).toBe(before);
+  });
+
+  it('logs the call without its query string or token, and a failure with its code', async () => {
+    server.handle((req, res) => json(res, 200, { path: req.url }));
+    const logger = auditLogger();
+    const api = new OutOfSessionAPICall({ ca: server.caCert, logger });
+    await api.callApi({ apiUrl: server.url('/logged'), tokenResponse: hybrid, params: { secret: 'query-value-never-logged' } });
+    const start = logger.lines.find((line) => line.includes('"api_call_start"'))!;
+    expect(start).toContain('"scenario":"outofsession"');
+    expect(start).toContain('"has_act_assertion":true');
+    expect(logger.lines.join('\n')).not.toContain('query-value-never-logged');
+    expect(logger.lines.find((line) => line.includes('"api_call_complete"'))).toContain('"status_code":200');
+    await rejection(new OutOfSessionAPICall({ logger }).callApi({ apiUrl: server.url('/logged'), tokenResponse: plain }));
+    expect(logger.lines.find((line) => line.includes('"api_call_error"'))).toContain('"code":"ERR_NETWORK"');
   });
 });
