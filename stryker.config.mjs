@@ -45,5 +45,5 @@ export default {
   thresholds: { high: module.threshold, low: 75, break: null },
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
-  ignorePatterns: ['.cache', 'dist', 'coverage', '.ci-results', 'integrations', 'reports', '.dual-auth'],
+  ignorePatterns: ['.stryker-tmp-*', '.cache', 'dist', 'coverage', '.ci-results', 'integrations', 'reports', '.dual-auth'],
 };
