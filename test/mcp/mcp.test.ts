@@ -27,20 +27,29 @@ interface Vendor {
   oauthMetadata: OAuthMetadata;
 }
 const vendors = new Map<LocalIamVendor, Vendor>();
+const starting = new Map<LocalIamVendor, Promise<void>>();
 const servers: ReportServer[] = [];
 
-beforeAll(async () => {
-  await Promise.all(
-    LOCAL_IAM_VENDORS.map(async (vendor) => {
+/**
+ * Starts a vendor's local IAM on first use (a `beforeAll` of the suites that need it): a run of
+ * some tests only (mutation testing runs only the tests that cover a mutant) starts only theirs.
+ */
+function startVendor(vendor: LocalIamVendor): Promise<void> {
+  let started = starting.get(vendor);
+  if (!started) {
+    started = (async () => {
       const certificates = await createDevCertificates();
       const iam = await startLocalIam({ vendor, certificates });
       markSensitive(iam.agent.clientSecret, iam.testUser.email, iam.testUser.name);
       vendors.set(vendor, { iam, certificates, oauthMetadata: await fetchIamMetadata(iam.discoveryUrl, iam.caCert) });
-    }),
-  );
-});
+    })();
+    starting.set(vendor, started);
+  }
+  return started;
+}
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
+  await Promise.allSettled(starting.values());
   await Promise.all([...vendors.values()].map((v) => v.iam.close()));
 });
 
@@ -59,6 +68,7 @@ async function agentHeaders(flow: McpFlow): Promise<Record<string, string>> {
 }
 
 describe.each(LOCAL_IAM_VENDORS)('%s', (vendorName) => {
+  beforeAll(() => startVendor(vendorName));
   const v = (): Vendor => vendors.get(vendorName) as Vendor;
 
   for (const delegation of DELEGATIONS) {
@@ -153,6 +163,7 @@ describe.each(LOCAL_IAM_VENDORS)('%s', (vendorName) => {
 });
 
 describe('the server side, in detail (keycloak profile)', () => {
+  beforeAll(() => startVendor('keycloak'));
   const v = (): Vendor => vendors.get('keycloak') as Vendor;
 
   it('serves the protected-resource metadata (RFC 9728) naming the IAM', async () => {
@@ -213,6 +224,7 @@ describe('the server side, in detail (keycloak profile)', () => {
   });
 
   it("the plain requireBearerAuth cannot see X-Act-Assertion (hence requireDualAuth): an Entra ID call is refused without it", async () => {
+    await startVendor('entraid');
     const entra = vendors.get('entraid') as Vendor;
     const flow = await localIamFlow(entra.iam, 'act');
     const verifier = createMcpTokenVerifier(flow.verifier);
@@ -265,6 +277,7 @@ describe('the client side, in detail', () => {
   });
 
   it("sends the token to the MCP server's origin only: other requests (OAuth discovery, the authorization server) go out untouched", async () => {
+    await startVendor('entraid');
     const { iam, certificates } = vendors.get('entraid') as Vendor;
     const seen: Array<{ port: number; authorization?: string; assertion?: string }> = [];
     const echo = async (): Promise<Server> => {
