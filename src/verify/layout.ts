@@ -20,6 +20,8 @@ import type { VendorProfile } from './profiles.js';
 import type { HumanIdentity, TokenLayout, VerifyCallOptions, VerifyOptions } from './types.js';
 
 export const LAYOUTS: readonly TokenLayout[] = Object.freeze(['act', 'delegated', 'assertion']);
+/** RFC 8693 §4.1: where an IAM records the party acting for `sub` (token exchange, On-Behalf-Of). */
+const DELEGATION_ACT_CLAIM = 'act';
 
 export interface PersonReading {
   human: HumanIdentity;
@@ -90,19 +92,22 @@ export function createPersonReader(
       if (acceptsDelegated && !profile.agentOnly(claims)) return 'delegated';
       return acceptsAct ? 'act' : acceptsAssertion ? 'assertion' : 'delegated';
     }
-    const actSub = subOf(claims[actClaim]);
-    // RFC 8693 §4.1: act names the party acting for sub. An act naming the token's own client is delegation;
-    // any other act is the reference's person.
-    if (actSub !== undefined) return actSub === agentId ? 'delegated' : 'act';
+    // RFC 8693 §4.1: act names the party acting for sub. An act naming the token's own client is delegation,
+    // and so is one naming another accepted agent (refused there: not this client acting). The IAM writes
+    // the standard `act` on exchange; the reference's person may sit in a namespaced `actClaim` (Auth0).
+    const actor = subOf(claims[DELEGATION_ACT_CLAIM]);
+    if (actor !== undefined && (actor === agentId || agents?.has(actor) === true)) return 'delegated';
+    const actSub = actClaim === DELEGATION_ACT_CLAIM ? actor : subOf(claims[actClaim]);
+    if (actSub !== undefined) return actSub === agentId || agents?.has(actSub) === true ? 'delegated' : 'act';
     if (acceptsDelegated) return 'delegated';
     return acceptsAct ? 'act' : 'assertion';
   };
 
   const fromAct = (claims: JWTPayload, agentId: string): HumanIdentity => {
     const human = humanFromAct(claims[actClaim], 'ERR_TOKEN_NO_ACT', 'Access token');
-    // The reference token is the agent's own: an act naming its own client (RFC 8693 delegation read
-    // backwards), or a subject that is a person, means another layout.
-    if (human.id === agentId || profile.personSubject(claims)) {
+    // The reference token is the agent's own: an act naming its own client or another accepted agent
+    // (RFC 8693 delegation read backwards), or a subject that is a person, means another layout.
+    if (human.id === agentId || agents?.has(human.id) === true || profile.personSubject(claims)) {
       throw new DualAuthError('Access token is not in the reference layout (sub = the agent, act = the person)', 'ERR_TOKEN_LAYOUT');
     }
     return human;
@@ -110,12 +115,15 @@ export function createPersonReader(
 
   const fromSubject = (claims: JWTPayload, agentId: string): HumanIdentity => {
     if (profile.agentOnly(claims)) throw new DualAuthError("Access token is the agent's own: it names no person", 'ERR_TOKEN_AGENT_ONLY');
-    const act = claims[actClaim];
+    // The actor as the IAM records it on exchange: the standard `act` (Auth0 too: On-Behalf-Of writes it,
+    // a Custom Token Exchange Action sets it with setActor), never the reference's namespaced actClaim.
+    const act = claims[DELEGATION_ACT_CLAIM];
     if (act !== undefined) {
       // Where act is present it must name the token's client: anything else is not this agent acting.
       if (subOf(act) !== agentId) throw new DualAuthError('Access token act names another party than its client', 'ERR_TOKEN_NOT_DELEGATED');
-    } else if (agents === undefined) {
-      // Without an allow-list, only act.sub = the client tells an agent's token from the person's own login token.
+    } else if (!profile.delegationNeedsAgents) {
+      // Keycloak and Auth0 record the acting client in act.sub: without it the token is the person's own
+      // (a login token issued to the client), whether or not the client is in `agents`.
       throw new DualAuthError('Access token shows no delegation to its client (no act)', 'ERR_TOKEN_NOT_DELEGATED');
     }
     const sub = claims.sub;
@@ -150,7 +158,7 @@ export function createPersonReader(
         }
         case 'assertion': {
           // The person comes from the application alone: a token that carries one too is refused.
-          if (claims[actClaim] !== undefined || profile.personSubject(claims)) {
+          if (claims[actClaim] !== undefined || claims[DELEGATION_ACT_CLAIM] !== undefined || profile.personSubject(claims)) {
             throw new DualAuthError('Access token carries a person itself: not the agent\'s own token', 'ERR_TOKEN_LAYOUT');
           }
           // On EntraID both layouts read the header: the reference's assertion names no agent.

@@ -108,7 +108,8 @@ export interface VerifyOptions {
    * The agents (OAuth client ids) this API accepts, in every layout; any other client is refused
    * (ERR_TOKEN_AGENT_NOT_ALLOWED). Required for the 'delegated' layout on okta and entraid, whose
    * On-Behalf-Of tokens carry no `act`: without the list, a person's own login token could not be told
-   * from an agent's. Default is none (any client; 'delegated' then requires `act.sub` = the client).
+   * from an agent's. On keycloak and auth0 'delegated' requires `act.sub` = the client with or without
+   * the list. Default is none (any client).
    */
   agents?: readonly string[];
 
@@ -155,8 +156,10 @@ export interface VerifyOptions {
   bindAgentToken?: boolean;
 
   /**
-   * The claim that carries the human (default 'act'). Auth0 refuses to let an Action set
-   * `act`, so an Auth0 API reads a namespaced claim, e.g. 'https://api.example.com/act'.
+   * The claim that carries the human in the reference layout ('act'). Auth0 refuses to let an Action
+   * set `act`, so an Auth0 API reads a namespaced claim, e.g. 'https://api.example.com/act'. The
+   * 'delegated' layout always reads the standard `act`, which the IAM writes on token exchange.
+   * Default is 'act'.
    */
   actClaim?: string;
 

@@ -139,6 +139,30 @@ describe('keycloak and auth0: what cannot be told apart without more claims', ()
   });
 });
 
+describe('keycloak and auth0 with agents: the actor must be the client, not only the client an allowed agent', () => {
+  for (const vendor of ['keycloak', 'auth0'] as const) {
+    const agents = [AGENT, OTHER_AGENT];
+    // sub = a person, azp = an allowed agent; no claim that marks the subject a person (Keycloak's preferred_username).
+    const personToken = (act?: { sub: string }) => token({ sub: USER, azp: AGENT, scope: 'finance.read', ...(act ? { act } : {}) });
+
+    it(`${vendor}: a token of an allowed client with no act is not delegated`, async () => {
+      await refused(verifier(vendor, 'delegated', { agents })(await personToken()), 'ERR_TOKEN_NOT_DELEGATED');
+      await refused(verifier(vendor, ['act', 'delegated'], { agents })(await personToken()), 'ERR_TOKEN_NOT_DELEGATED');
+    });
+
+    it(`${vendor}: an act naming another allowed agent is refused in every layout`, async () => {
+      const otherActs = await personToken({ sub: OTHER_AGENT });
+      await refused(verifier(vendor, 'delegated', { agents })(otherActs), 'ERR_TOKEN_NOT_DELEGATED');
+      // Never read as the reference layout with the other agent as "the person".
+      await refused(verifier(vendor, ['act', 'delegated'], { agents })(otherActs), 'ERR_TOKEN_NOT_DELEGATED');
+      const reference = vendor === 'keycloak' ? { ...SHAPES.keycloak.reference } : { ...SHAPES.auth0.reference };
+      await refused(verifier(vendor, 'act', { agents })(await token({ ...reference, act: { sub: OTHER_AGENT } })), 'ERR_TOKEN_LAYOUT');
+      // The delegated token itself still passes.
+      expect((await verifier(vendor, 'delegated', { agents })(await personToken({ sub: AGENT }))).layout).toBe('delegated');
+    });
+  }
+});
+
 describe('entraid: delegated layout (On-Behalf-Of)', () => {
   const obo = (client: string): JWTPayload => ({ ver: '2.0', sub: 'pairwise-9x', oid: USER, azp: client, scp: 'Finance.Read', name: 'Alice Example', tid: 't1' });
   const appOnly: JWTPayload = { ver: '2.0', sub: 'sp-oid-1', oid: 'sp-oid-1', azp: AGENT, roles: ['FinanceAgent'], tid: 't1' };

@@ -89,6 +89,28 @@ for (const vendor of VENDORS) {
       await refused(verifier({ layout: 'delegated', ...agents() })(await login()), 'ERR_TOKEN_INVALID');
     });
 
+    if (vendor === 'keycloak' || vendor === 'auth0') {
+      it('with agents, a token issued to an allowed client still needs act.sub = that client', async () => {
+        // The web app's login token (sub = the person, azp = the web app, no act) of an API that also lists the web app.
+        const own = await login(iam.apiAudience);
+        await refused(verifier({ layout: 'delegated', agents: [agentId, iam.webApp.clientId] })(own), 'ERR_TOKEN_NOT_DELEGATED');
+        expect((await verifier({ layout: 'delegated', agents: [agentId, iam.webApp.clientId] })((await exchanged()).accessToken)).layout).toBe('delegated');
+      });
+    }
+
+    if (vendor === 'auth0') {
+      it('a namespaced actClaim (the reference layout) does not hide the act the exchange wrote', async () => {
+        const actClaim = 'https://api.local.test/act';
+        const token = (await exchanged()).accessToken;
+        for (const layout of ['delegated', ['act', 'delegated']] as const) {
+          const identity = await verifier({ layout: [...(typeof layout === 'string' ? [layout] : layout)], actClaim })(token);
+          expect(identity).toMatchObject({ layout: 'delegated', agent: { id: agentId }, human: { id: iam.testUser.id } });
+        }
+        // The person's own login token is still refused: it carries no act.
+        await refused(verifier({ layout: 'delegated', actClaim })(await login(iam.apiAudience)), 'ERR_TOKEN_NOT_DELEGATED');
+      });
+    }
+
     it("the agent's own token is refused as delegated; another agent's token is refused", async () => {
       const own = await agentOnly(await signed());
       await refused(verifier({ layout: 'delegated', ...agents() })(own.accessToken), 'ERR_TOKEN_AGENT_ONLY');
