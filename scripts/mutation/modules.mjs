@@ -30,7 +30,7 @@ export const MODULES = {
   domain: { mutate: ['src/domain/**/*.ts', 'src/options.ts'], threshold: 75 },
   middleware: { mutate: ['src/express.ts', 'src/fastify.ts', 'src/hono.ts'], threshold: 75 },
   // Real Redis servers (`npm run test:redis`): not in `npm test`.
-  redis: { mutate: ['src/redis/**/*.ts'], threshold: 75, vitestConfig: 'test/redis/vitest.config.ts' },
+  redis: { mutate: ['src/redis/**/*.ts'], threshold: 75, vitestConfig: 'test/redis/vitest.mutation.config.ts' },
   mcp: { mutate: ['src/mcp/**/*.ts'], threshold: 75 },
 };
 
