@@ -307,7 +307,7 @@ describe('the client side, in detail', () => {
     } finally {
       await iam.close();
     }
-  });
+  }, 60_000); // two MCP sessions and a wait: over 20 s on a loaded machine under Stryker
 
   it("sends the token to the MCP server's origin only: other requests (OAuth discovery, the authorization server) go out untouched", async () => {
     await startVendor('entraid');
