@@ -10,13 +10,14 @@
  *
  *   node scripts/mutation/check-scores.mjs [module ...]                      (default: every module)
  *   node scripts/mutation/check-scores.mjs --report reports/mutation/combined.json [module ...]
+ *                                                   (default: every module of the combined run)
  *   node scripts/mutation/check-scores.mjs --survivors jwt                   (list every survivor)
  *
  * Score = (killed + timeout) / (killed + timeout + survived + no coverage), as Stryker's.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { EQUIVALENT_MUTANTS } from './equivalent-mutants.mjs';
-import { MODULES, moduleOfFile, reportPaths } from './modules.mjs';
+import { COMBINED_MODULES, MODULES, moduleOfFile, reportPaths } from './modules.mjs';
 
 const DETECTED = new Set(['Killed', 'Timeout']);
 const UNDETECTED = new Set(['Survived', 'NoCoverage']);
@@ -81,7 +82,8 @@ function main() {
   const reportIndex = args.indexOf('--report');
   const combinedPath = reportIndex === -1 ? undefined : args[reportIndex + 1];
   const names = args.filter((arg, index) => !arg.startsWith('--') && (reportIndex === -1 || index !== reportIndex + 1));
-  const modules = names.length > 0 ? names : Object.keys(MODULES);
+  // A combined report holds the modules of `npm test`; the others have reports of their own.
+  const modules = names.length > 0 ? names : combinedPath !== undefined ? COMBINED_MODULES : Object.keys(MODULES);
   const verbose = args.includes('--survivors');
   const table = args.includes('--table');
   let combined;

@@ -4,7 +4,7 @@
  * out of the per-module incremental files (reports/stryker-incremental/<module>.json), so the one
  * combined Stryker run of CI re-tests only what changed since the modules' own runs.
  *
- *   node scripts/mutation/merge-incremental.mjs            every module's file that exists
+ *   node scripts/mutation/merge-incremental.mjs   the files of the combined run's modules that exist
  *
  * All files share the mutation-testing-report-schema. The modules mutate disjoint files, so their
  * `files` are joined as they are. Test ids are the vitest runner's (`<test file>#<test name>`), the
@@ -13,7 +13,7 @@
  * tests it cannot find, so a stale choice costs time, never a wrong result).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { COMBINED, MODULES, moduleOfFile, reportPaths } from './modules.mjs';
+import { COMBINED, COMBINED_MODULES, moduleOfFile, reportPaths } from './modules.mjs';
 
 function readReport(path) {
   return JSON.parse(readFileSync(path, 'utf8'));
@@ -54,7 +54,7 @@ export function mergeReports(named) {
 }
 
 function main() {
-  const named = Object.keys(MODULES)
+  const named = COMBINED_MODULES
     .map((name) => ({ name, path: reportPaths(name).incremental }))
     .filter(({ path }) => existsSync(path))
     .map(({ name, path }) => ({ name, report: readReport(path) }));

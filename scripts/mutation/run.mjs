@@ -8,10 +8,12 @@
  *   npm run test:mutation -- jwt verify     two modules
  *   npm run test:mutation -- --list         the modules and their thresholds
  *   npm run test:mutation -- --force jwt    ignore the incremental file (a full run of jwt)
- *   npm run test:mutation -- --combined     CI: ONE run over every module, from
+ *   npm run test:mutation -- --combined     CI: ONE run over every module tested by `npm test`
+ *                                           (not redis and secrets: they have suites of their
+ *                                           own; run them by name), from
  *                                           reports/stryker-incremental/combined.json
  *                                           (scripts/mutation/merge-incremental.mjs builds it),
- *                                           then every module's check on that one report
+ *                                           then each of those modules' check on that one report
  *
  * Extra Stryker options pass through after `--stryker`, e.g. `--stryker --concurrency 2`.
  */
@@ -31,7 +33,7 @@ const force = own.includes('--force');
 const combined = own.includes('--combined');
 const names = own.filter((arg) => !arg.startsWith('--'));
 if (combined && names.length > 0) {
-  console.error('--combined runs every module; name no module with it');
+  console.error('--combined runs every module of npm test; run the others (redis, secrets) by name, in a second command');
   process.exit(2);
 }
 const unknown = names.filter((name) => !Object.hasOwn(MODULES, name));
