@@ -16,9 +16,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchReport, postInitialize } from '../../examples/mcp/agent.js';
 import { DELEGATIONS, grantedScope, localIamFlow, type McpFlow } from '../../examples/mcp/flows.js';
 import { fetchIamMetadata, startReportServer, type ReportServer, type ReportServerOptions } from '../../examples/mcp/report-server.js';
-import { createAdapter, getConfig, InSessionTokenRequest, MemoryReplayCache } from '../../src/index.js';
+import { createAdapter, DualAuthError, getConfig, InSessionTokenRequest, MemoryReplayCache, type ReplayCache } from '../../src/index.js';
 import { createDevCertificates, LOCAL_IAM_VENDORS, startLocalIam, type DevCertificates, type LocalIam, type LocalIamVendor } from '../../src/local-iam/index.js';
 import { createDualAuthMcpTransport, createMcpTokenVerifier, dualAuthFetch, dualAuthIdentity } from '../../src/mcp/index.js';
+import { startTestServer } from '../helpers/https-server.js';
 import { markSensitive, rejection } from '../helpers/log-audit.js';
 
 interface Vendor {
@@ -226,13 +227,45 @@ describe('the server side, in detail (keycloak profile)', () => {
     expect(dualAuthIdentity(bound).human.id).toBe(entra.iam.testUser.id);
   });
 
-  it('a JWKS that cannot be fetched is a server error (500 from the SDK), never an acceptance', async () => {
-    const { iam } = v();
+  it('a JWKS that cannot be fetched: 503 with Retry-After from requireDualAuth (500 from the SDK\'s own requireBearerAuth), never an acceptance', async () => {
+    const { iam, certificates } = v();
     const flow = await localIamFlow(iam, 'act');
-    const server = await serve(v(), { verifier: { ...flow.verifier, jwksUri: `${iam.issuer}/no-such-jwks`, jwksTimeoutMs: 2_000 } });
+    const unreachable = { ...flow.verifier, jwksUri: `${iam.issuer}/no-such-jwks`, jwksTimeoutMs: 2_000 };
+    const server = await serve(v(), { verifier: unreachable });
+    const headers = await agentHeaders(flow);
+    const answer = await postInitialize(server.url, headers, iam.caCert);
+    expect(answer).toMatchObject({ status: 503, retryAfter: '5', wwwAuthenticate: null });
+    expect(answer.body).toEqual({ error: 'temporarily_unavailable', error_description: expect.stringMatching(/^JWKS /) });
+    // The SDK's middleware maps the verifier's ServerError to 500: docs/mcp.md says so.
+    const app = express();
+    app.post('/mcp', requireBearerAuth({ verifier: createMcpTokenVerifier(unreachable) }), (_req, res) => {
+      res.json({});
+    });
+    const sdkServer: Server = createServer({ key: certificates.key, cert: certificates.cert }, app);
+    await new Promise<void>((resolve) => sdkServer.listen(0, '127.0.0.1', resolve));
+    try {
+      const sdkAnswer = await postInitialize(`https://127.0.0.1:${(sdkServer.address() as AddressInfo).port}/mcp`, headers, iam.caCert);
+      expect(sdkAnswer).toMatchObject({ status: 500, retryAfter: null, body: { error: 'server_error', error_description: expect.stringMatching(/^JWKS /) } });
+    } finally {
+      sdkServer.closeAllConnections();
+      await new Promise<void>((resolve) => sdkServer.close(() => resolve()));
+    }
+  });
+
+  it('a replay store that cannot be reached (ERR_REPLAY_STORE_UNAVAILABLE): 503 with Retry-After, never an acceptance', async () => {
+    const { iam } = v();
+    const flow = await localIamFlow(iam, 'assertion');
+    // A stand-in for a stopped Redis: the store's checkAndStore fails as RedisReplayCache's does.
+    const store: ReplayCache = {
+      checkAndStore: () => Promise.reject(new DualAuthError('Redis replay store unavailable (timeout): the JWT is refused', 'ERR_REPLAY_STORE_UNAVAILABLE')),
+    };
+    const server = await serve(v(), { verifier: { ...flow.verifier, actAssertionReplayCache: store }, requiredScopes: [grantedScope(iam, 'assertion')] });
     const answer = await postInitialize(server.url, await agentHeaders(flow), iam.caCert);
-    expect(answer.status).toBe(500);
-    expect(answer.body).toEqual({ error: 'server_error', error_description: expect.stringMatching(/^JWKS /) });
+    expect(answer).toMatchObject({ status: 503, retryAfter: '5', wwwAuthenticate: null });
+    expect(answer.body).toEqual({ error: 'temporarily_unavailable', error_description: 'Redis replay store unavailable (timeout): the JWT is refused' });
+    // The other refusals keep the SDK's answers: a missing scope is still its 403.
+    const scoped = await serve(v(), { verifier: flow.verifier, requiredScopes: ['finance.write'] });
+    expect((await postInitialize(scoped.url, await agentHeaders(flow), iam.caCert)).status).toBe(403);
   });
 });
 
@@ -291,6 +324,35 @@ describe('the client side, in detail', () => {
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
       }
+    }
+  });
+
+  it('never follows a redirect with the credentials: an MCP server answering 307/302 to another origin, that origin sees nothing', async () => {
+    const { iam } = vendors.get('entraid') as Vendor;
+    const flow = await localIamFlow(iam, 'act');
+    const elsewhere = await startTestServer();
+    const mcpServer = await startTestServer((_request, res) => {
+      res.writeHead(307, { location: elsewhere.url('/mcp') }).end();
+    });
+    try {
+      // The test servers' own CA, for both origins (one CA per test file).
+      const send = dualAuthFetch({ url: mcpServer.url('/mcp'), ...flow.agent, ca: mcpServer.caCert });
+      for (const status of [307, 302]) {
+        mcpServer.handle((_request, res) => {
+          res.writeHead(status, { location: elsewhere.url('/mcp') }).end();
+        });
+        const answer = await send(mcpServer.url('/mcp'), { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+        expect(answer.status).toBe(status);
+        expect(answer.headers.get('location')).toBe(elsewhere.url('/mcp'));
+      }
+      // A caller's redirect: 'follow' does not turn it back on.
+      await send(mcpServer.url('/mcp'), { method: 'GET', redirect: 'follow' });
+      expect(mcpServer.requests).toHaveLength(3);
+      expect(mcpServer.requests[0]?.headers).toMatchObject({ authorization: expect.stringMatching(/^Bearer eyJ/), 'x-act-assertion': expect.stringMatching(/^eyJ/) });
+      markSensitive(mcpServer.requests[0]?.headers.authorization?.slice(7), mcpServer.requests[0]?.headers['x-act-assertion'] as string);
+      expect(elsewhere.requests).toEqual([]);
+    } finally {
+      await Promise.all([mcpServer.close(), elsewhere.close()]);
     }
   });
 
