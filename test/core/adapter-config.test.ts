@@ -78,3 +78,20 @@ describe('createAdapter', () => {
     }
   });
 });
+
+describe('client assertion audiences read from the token URL', () => {
+  it('Keycloak: the realm URL (cut at the last /protocol/), else the token URL itself, unless audience is given', () => {
+    const kc = (tokenUrl: string, audience?: string) => new KeycloakAdapter({ tokenUrl, clientId: 'a', clientSecret: SECRET, audience }).assertionAudience;
+    expect(kc('https://kc.example.com/realms/r/protocol/openid-connect/token')).toBe('https://kc.example.com/realms/r');
+    expect(kc('https://kc.example.com/protocol/realms/r/protocol/openid-connect/token')).toBe('https://kc.example.com/protocol/realms/r');
+    expect(kc('https://kc.example.com/token')).toBe('https://kc.example.com/token');
+    expect(kc('https://kc.example.com/realms/r/protocol/openid-connect/token', 'https://kc.example.com/realms/r/')).toBe('https://kc.example.com/realms/r/');
+  });
+
+  it('Okta: domain and authorization server id from the token URL', () => {
+    const okta = new OktaAdapter({ tokenUrl: 'https://corp.okta.com/oauth2/aus123/v1/token', clientId: 'a', clientSecret: SECRET, audience: 'api://default' });
+    expect([okta.oktaDomain, okta.authServerId, okta.assertionAudience]).toEqual(['https://corp.okta.com', 'aus123', 'https://corp.okta.com/oauth2/aus123']);
+    const endpoint = new OktaAdapter({ tokenUrl: 'https://corp.okta.com/oauth2/aus123/v1/token', clientId: 'a', clientSecret: SECRET, audience: 'api://default' }, { assertionAudience: 'token-endpoint' });
+    expect(endpoint.assertionAudience).toBe('https://corp.okta.com/oauth2/aus123/v1/token');
+  });
+});
