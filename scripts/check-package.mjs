@@ -250,11 +250,15 @@ await check('every error class: instanceof holds across ESM and CJS, and only fo
         assert.equal(error instanceof sides[to].index[name], expected, `${from} ${made} instanceof ${to} ${name}`);
       }
       assert.ok(error instanceof Error);
+      // The public class name, not a bundler's rename (esbuild made DualAuthError `_DualAuthError`).
+      assert.equal(error.name, made, `${from} ${made}: error.name`);
+      assert.equal(sides[from].index[made].name, made, `${from} ${made}: the class name`);
     }
   }
   class ApplicationError extends esm.DualAuthError {}
   assert.equal(new esm.DualAuthError('x') instanceof ApplicationError, false, 'an unbranded subclass keeps the ordinary check');
   assert.equal(new ApplicationError('x') instanceof cjs.DualAuthError, true);
+  assert.equal(new ApplicationError('x').name, 'ApplicationError', "an application's subclass keeps its own name");
 });
 
 await check('httpStatusFor from dual-auth/express, dual-auth/fastify and dual-auth/hono: 401 for a main-entry ERR_TOKEN_MISSING', () => {

@@ -80,6 +80,9 @@ const kBrand = Symbol.for('dual-auth.error.brand');
 export function brandError(cls: abstract new (...args: never[]) => DualAuthError, name: string): void {
   const brand = Symbol.for(`dual-auth.error.${name}`);
   Object.defineProperty(cls, kBrand, { value: brand });
+  // The bundler renames a class that refers to itself (`class _DualAuthError`), and `name`
+  // (the constructor's, copied to each error) would print that: the public name instead.
+  Object.defineProperty(cls, 'name', { value: name, configurable: true });
   Object.defineProperty(cls.prototype, brand, { value: true });
 }
 

@@ -26,6 +26,7 @@ export async function fetchReport(options: DualAuthFetchOptions, quarter = 'Q4')
 export interface RawAnswer {
   status: number;
   wwwAuthenticate: string | null;
+  retryAfter: string | null;
   body: unknown;
 }
 
@@ -40,7 +41,7 @@ export async function postInitialize(url: string, headers: Record<string, string
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'by-hand', version: '0' } } }),
     });
     const text = await response.text();
-    return { status: response.status, wwwAuthenticate: response.headers.get('www-authenticate'), body: text.startsWith('{') ? JSON.parse(text) : text };
+    return { status: response.status, wwwAuthenticate: response.headers.get('www-authenticate'), retryAfter: response.headers.get('retry-after'), body: text.startsWith('{') ? JSON.parse(text) : text };
   } finally {
     await dispatcher.close();
   }

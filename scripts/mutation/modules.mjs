@@ -12,8 +12,10 @@
  * `vitestConfig` (default vitest.config.ts, the `npm test` suite): the suite whose tests kill the
  * module's mutants, for a module tested against servers that `npm test` does not start (redis,
  * secrets). Such a module runs on its own, never in the combined run over `npm test`.
+ * `testCertificates`: its suite's servers use a test CA that the test process must trust from its
+ * start (NODE_EXTRA_CA_CERTS): made before Stryker starts (stryker.config.mjs).
  */
-/** @type {Record<string, { mutate: string[], threshold: number, floor?: number, vitestConfig?: string }>} */
+/** @type {Record<string, { mutate: string[], threshold: number, floor?: number, vitestConfig?: string, testCertificates?: boolean }>} */
 export const MODULES = {
   jwt: { mutate: ['src/jwt/**/*.ts'], threshold: 85 },
   verify: { mutate: ['src/verify/**/*.ts'], threshold: 85 },
@@ -23,12 +25,12 @@ export const MODULES = {
   api: { mutate: ['src/api/**/*.ts'], threshold: 75 },
   config: { mutate: ['src/config/**/*.ts'], threshold: 75 },
   // The cloud backends' tests run against real servers (moto, OpenBao, the stand-ins): not in `npm test`.
-  secrets: { mutate: ['src/secrets/**/*.ts'], threshold: 75, vitestConfig: 'test/secrets/vitest.mutation.config.ts' },
+  secrets: { mutate: ['src/secrets/**/*.ts'], threshold: 75, vitestConfig: 'test/secrets/vitest.mutation.config.ts', testCertificates: true },
   // The vocabulary (Act, jti, replay cache, token response) and the option checks every constructor uses.
   domain: { mutate: ['src/domain/**/*.ts', 'src/options.ts'], threshold: 75 },
   middleware: { mutate: ['src/express.ts', 'src/fastify.ts', 'src/hono.ts'], threshold: 75 },
   // Real Redis servers (`npm run test:redis`): not in `npm test`.
-  redis: { mutate: ['src/redis/**/*.ts'], threshold: 75, vitestConfig: 'test/redis/vitest.config.ts' },
+  redis: { mutate: ['src/redis/**/*.ts'], threshold: 75, vitestConfig: 'test/redis/vitest.mutation.config.ts' },
   mcp: { mutate: ['src/mcp/**/*.ts'], threshold: 75 },
 };
 

@@ -10,7 +10,7 @@ import { silentLogger, toLogger, type Logger, type LoggerLike } from '../logging
 import { actForLogging, validateAct, type Act } from '../domain/act.js';
 import { normaliseAdapterConfig, type AdapterConfigInput, type NormalisedAdapterConfig } from './config-input.js';
 import { TokenResponse, type TokenResponseInit } from '../domain/token-response.js';
-import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE, checkActAssertion, checkSubjectToken, parseDelegation, refuseUnused, type Delegation, type ExchangeRequest } from './delegation.js';
+import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE, checkDelegationInput, parseDelegation, refuseUnused, type Delegation, type ExchangeRequest } from './delegation.js';
 import { SPANS, traced, type SpanAttributes, type SpanRecorder } from '../telemetry/index.js';
 import { inspect } from 'node:util';
 
@@ -206,22 +206,23 @@ export abstract class BaseAdapter {
 
   /** The form and the completion of one request, per delegation mode (inputs checked here, before any I/O). */
   private prepare(params: TokenRequestParams, scopes: readonly string[]): PreparedRequest {
-    switch (this.delegation) {
+    const input = checkDelegationInput(this.delegation, params);
+    switch (input.delegation) {
       case 'token-exchange': {
-        const subject = checkSubjectToken(params.subjectToken, params.subjectTokenType);
-        if (!this.acceptsSubjectTokenType(subject.subjectTokenType)) {
+        const { subjectToken, subjectTokenType } = input;
+        if (!this.acceptsSubjectTokenType(subjectTokenType)) {
           throw new DualAuthError(`${this.profile.name} token exchange takes an access token only (subjectTokenType ${ACCESS_TOKEN_TYPE})`, 'ERR_INVALID_ARGUMENT');
         }
         return {
-          form: () => this.buildExchangeForm({ agentId: params.agentId, ...subject, scopes }),
+          form: () => this.buildExchangeForm({ agentId: params.agentId, subjectToken, subjectTokenType, scopes }),
           complete: async (token) => token,
-          logFields: { subject_token_type: subject.subjectTokenType },
+          logFields: { subject_token_type: subjectTokenType },
         };
       }
       case 'assertion': {
         // The agent holds no key that can sign a person: it asks for an agent-only token and
         // carries the application's assertion as it came.
-        const actAssertion = checkActAssertion(params.actAssertion);
+        const { actAssertion } = input;
         return { form: () => this.buildForm(params.agentId, undefined, scopes), complete: async (token) => ({ ...token, actAssertion }), logFields: {} };
       }
       default:

@@ -58,6 +58,30 @@ export function checkActAssertion(actAssertion: unknown): string {
   return actAssertion;
 }
 
+/** A mode's per-request input, checked: the person's token (token exchange) or the application's assertion. */
+export type DelegationInput =
+  | { delegation: 'act' }
+  | { delegation: 'token-exchange'; subjectToken: string; subjectTokenType: string }
+  | { delegation: 'assertion'; actAssertion: string };
+
+/**
+ * The one check of a mode's per-request input: the adapter runs it before any I/O, the session
+ * handlers before their token cache (a cached agent-only token carries each request's own assertion).
+ */
+export function checkDelegationInput(
+  delegation: Delegation,
+  params: { subjectToken?: unknown; subjectTokenType?: unknown; actAssertion?: unknown },
+): DelegationInput {
+  switch (delegation) {
+    case 'token-exchange':
+      return { delegation, ...checkSubjectToken(params.subjectToken, params.subjectTokenType) };
+    case 'assertion':
+      return { delegation, actAssertion: checkActAssertion(params.actAssertion) };
+    default:
+      return { delegation: 'act' };
+  }
+}
+
 /** Refuses a per-request input that the adapter's mode does not use (it would be silently dropped). */
 export function refuseUnused(delegation: Delegation, params: { subjectToken?: unknown; subjectTokenType?: unknown; actAssertion?: unknown }): void {
   // The usual call gives none of them: no list built per request.

@@ -199,7 +199,7 @@ export class HttpClient {
       const body = typeof init.body === 'function' ? await init.body() : init.body;
       try {
         const timeoutMs = Math.max(1, Math.min(this.timeoutMs, deadline - performance.now()));
-        response = await this.attempt(target, init, body, attempt, timeoutMs);
+        response = await this.attempt(target, method, init, body, attempt, timeoutMs);
       } catch (error) {
         failure = toHttpError(error);
         if (attempt >= maxAttempts || !mayRetry(policy, method, init.headers, { failure: failure.kind })) throw failure;
@@ -229,7 +229,7 @@ export class HttpClient {
   /** The same request as a WHATWG `Response`. */
   async fetch(url: string | URL, init: HttpRequest = {}): Promise<Response> {
     const answer = await this.request(url, init);
-    const bodyless = answer.status === 204 || answer.status === 205 || answer.status === 304 || init.method === 'HEAD';
+    const bodyless = answer.status === 204 || answer.status === 205 || answer.status === 304 || init.method?.toUpperCase() === 'HEAD';
     return new Response(bodyless ? null : answer.body, { status: answer.status, headers: answer.headers });
   }
 
@@ -240,7 +240,7 @@ export class HttpClient {
    * to the same signal. The exchange is also raced against it, so the caller is released
    * at once even when the work cannot be interrupted (a stalled TLS handshake, nodejs/undici#2362).
    */
-  private async attempt(target: URL, init: HttpRequest, body: string | Buffer | undefined, attempt: number, timeoutMs: number): Promise<HttpResponse> {
+  private async attempt(target: URL, method: string, init: HttpRequest, body: string | Buffer | undefined, attempt: number, timeoutMs: number): Promise<HttpResponse> {
     const abort = new AttemptAbort();
     const timer = setTimeout(() => abort.abort(), timeoutMs);
     const caller = init.signal;
@@ -255,7 +255,8 @@ export class HttpClient {
       const answer = await undici.request(dispatcher, {
         origin: target.origin,
         path: target.search ? `${target.pathname}${target.search}` : target.pathname,
-        method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
+        // Upper-cased, as the retry policy reads it: HTTP methods are case-sensitive (RFC 9110 §9.1).
+        method: method as Dispatcher.HttpMethod,
         headers: init.headers,
         body,
         signal: abort,

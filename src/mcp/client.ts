@@ -12,6 +12,13 @@
  * the SDK's discovery and any authorization-server request go out untouched, and asks
  * the token handler for a token on each request: the handler's token cache (`cache`
  * option) answers until the token is about to expire, then fetches a new one.
+ *
+ * A request that carries the token is sent with `redirect: 'manual'`: a redirect comes back
+ * to the SDK as the 3xx answer it is (an error to the transport), never followed. Following it
+ * would send the dual-subject token and the act assertion to wherever the `Location` points
+ * (fetch drops `Authorization` on a cross-origin redirect, not `X-Act-Assertion`). This is
+ * chosen over following same-origin redirects only: an MCP endpoint has one URL, so a redirect
+ * is a misconfiguration to see, not to work around.
  */
 import { StreamableHTTPClientTransport, type StreamableHTTPClientTransportOptions } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -45,8 +52,9 @@ export interface DualAuthFetchOptions extends Omit<TokenRequestParams, 'signal'>
 /**
  * A fetch for an MCP client transport (`new StreamableHTTPClientTransport(url, { fetch })`,
  * or the SSE one): requests to the MCP server's origin carry `Authorization: Bearer` with a
- * dual-subject token for the person, and `X-Act-Assertion` when the token comes with one;
- * any other request is passed on unchanged.
+ * dual-subject token for the person, and `X-Act-Assertion` when the token comes with one,
+ * and are never redirected (a 3xx answer is returned as is); any other request is passed on
+ * unchanged.
  * @throws DualAuthError `ERR_INSECURE_URL` for a non-HTTPS `url`, `ERR_INVALID_ARGUMENT` without a token handler.
  */
 export function dualAuthFetch(options: DualAuthFetchOptions): FetchLike {
@@ -65,7 +73,8 @@ export function dualAuthFetch(options: DualAuthFetchOptions): FetchLike {
     headers.set('authorization', `Bearer ${token.accessToken}`);
     if (token.actAssertion) headers.set('x-act-assertion', token.actAssertion);
     else headers.delete('x-act-assertion');
-    return send(input, { ...init, headers });
+    // 'error' is as safe as 'manual'; 'follow' (fetch's default) is never used with the token.
+    return send(input, { ...init, headers, redirect: init?.redirect === 'error' ? 'error' : 'manual' });
   };
 }
 

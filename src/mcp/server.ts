@@ -9,7 +9,10 @@
  * travels in the `X-Act-Assertion` header (Entra ID, the 'assertion' layout) needs the
  * request: `requireDualAuth` is the SDK's own `requireBearerAuth`, run per request with
  * a verifier bound to that request's headers, so its answers (401/403, WWW-Authenticate
- * with `resource_metadata`) stay the SDK's.
+ * with `resource_metadata`) stay the SDK's. One answer is `requireDualAuth`'s own: the
+ * SDK's middleware knows no 503 (a verifier's `ServerError` is its 500), so when the IAM's
+ * keys or the replay store cannot be reached it answers 503 with Retry-After, as the
+ * Express, Fastify and Hono middlewares do.
  */
 import { InsufficientScopeError, InvalidTokenError, ServerError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import { requireBearerAuth, type BearerAuthMiddlewareOptions } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
@@ -18,7 +21,7 @@ import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { RequestHandler } from 'express';
 import type { JWTPayload } from 'jose';
 import { DualAuthError } from '../errors.js';
-import { headerValue } from '../verify/bearer.js';
+import { bearerErrorResponse, headerValue } from '../verify/bearer.js';
 import { httpStatusFor } from '../verify/errors.js';
 import type { AgentIdentity, DualSubjectIdentity, HumanIdentity, TokenLayout, VerifyOptions } from '../verify/types.js';
 import { createDualSubjectVerifier } from '../verify/verifier.js';
@@ -53,7 +56,8 @@ export interface McpTokenVerifier extends OAuthTokenVerifier {
    * accepted for (when that is a URL) and `extra` = {@link DualAuthExtra}. A refusal is the
    * SDK's `InvalidTokenError` (401), `InsufficientScopeError` (403, `requiredScopes`,
    * `requiredRoles`, `authorize`) or `ServerError` (the IAM's keys or the replay store
-   * unreachable), with the DualAuthError as `cause`.
+   * unreachable: the SDK's `requireBearerAuth` answers it with 500, {@link requireDualAuth}
+   * with 503), with the DualAuthError as `cause`.
    */
   verifyAccessToken(token: string): Promise<AuthInfo>;
   /** The same verifier, reading this request's `X-Act-Assertion` and passing the request to `authorize`. */
@@ -114,14 +118,50 @@ export interface RequireDualAuthOptions extends Omit<BearerAuthMiddlewareOptions
 /**
  * The SDK's `requireBearerAuth` (same options, same answers), with the verifier bound to each
  * request so that it reads the `X-Act-Assertion` header. Needed for Entra ID and the
- * 'assertion' layout; for the others `requireBearerAuth({ verifier })` does the same.
+ * 'assertion' layout. One difference from `requireBearerAuth({ verifier })`: when the IAM's
+ * keys or the replay store cannot be reached (ERR_JWKS_UNAVAILABLE,
+ * ERR_REPLAY_STORE_UNAVAILABLE, a timeout), the answer is 503 with `Retry-After: 5` and
+ * `{"error":"temporarily_unavailable"}`, where the SDK's middleware can only answer 500.
  */
 export function requireDualAuth(options: RequireDualAuthOptions): RequestHandler {
   const { verifier, ...rest } = options;
   if (!verifier || typeof verifier.forRequest !== 'function') {
     throw new DualAuthError('requireDualAuth needs the verifier of createMcpTokenVerifier', 'ERR_INVALID_ARGUMENT');
   }
-  return (req, res, next) => requireBearerAuth({ ...rest, verifier: verifier.forRequest(req) })(req, res, next);
+  return async (req, res, next) => {
+    const bound = verifier.forRequest(req);
+    const token = sdkBearerToken(req.headers.authorization);
+    // No token to verify: the SDK answers (401) without asking the verifier.
+    if (token === undefined) return requireBearerAuth({ ...rest, verifier: bound })(req, res, next);
+    // The token is verified first, so that an unavailable store is answered here; the SDK then
+    // makes its own checks (expectedResource, requiredScopes, expiry) and answers on the outcome.
+    const outcome = await bound.verifyAccessToken(token).then(
+      (info) => ({ info }),
+      (error: unknown) => ({ error }),
+    );
+    if ('error' in outcome) {
+      const cause = (outcome.error as { cause?: unknown } | null)?.cause;
+      if (httpStatusFor(cause) === 503) {
+        const answer = bearerErrorResponse(cause);
+        res.status(answer.status).set(answer.headers).json(answer.body);
+        return;
+      }
+    }
+    const settled: OAuthTokenVerifier = {
+      verifyAccessToken: async () => {
+        if ('error' in outcome) throw outcome.error;
+        return outcome.info;
+      },
+    };
+    return requireBearerAuth({ ...rest, verifier: settled })(req, res, next);
+  };
+}
+
+/** The token as the SDK's requireBearerAuth reads `Authorization` (its exact split), or undefined where it refuses the header. */
+function sdkBearerToken(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const [type, token] = header.split(' ');
+  return type?.toLowerCase() === 'bearer' && token ? token : undefined;
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Optional token reuse (the reference requests a new token for every call).
  * A token is reused for the same request (see tokenCacheKey: the IAM client,
- * the agent, the whole act, the scopes) until shortly before it or its act
+ * the agent, the whole act, the scopes; with delegation 'assertion' not the
+ * assertion, which travels per request) until shortly before it or its act
  * assertion expires; concurrent identical requests share one IAM round trip.
  * Bounded; least recently used go first. One process only: for replicas, see
  * RedisTokenCache in dual-auth/redis.

@@ -1,7 +1,7 @@
 /** What InSessionTokenRequest and OutOfSessionTokenRequest share: the input checks and the adapter call. */
 import type { BaseAdapter, TokenRequestParams } from '../adapters/base.js';
-import type { Delegation } from '../adapters/delegation.js';
-import type { TokenResponse } from '../domain/token-response.js';
+import { checkDelegationInput, type Delegation, type DelegationInput } from '../adapters/delegation.js';
+import { TokenResponse } from '../domain/token-response.js';
 import { DualAuthError, TokenRequestError, errorClassName } from '../errors.js';
 import { silentLogger, type Logger } from '../logging.js';
 import { hasSub, humanIdForLogging, type Act } from '../domain/act.js';
@@ -35,13 +35,13 @@ export async function requestDualSubjectToken(
     logger.error({ event: 'invalid_input_act', has_act: act != null }, 'Missing or invalid act claim');
     throw new DualAuthError("Invalid inputs: act with 'sub' field required", 'ERR_INVALID_ACT');
   }
-  if (delegation === 'token-exchange' && !params.subjectToken) {
-    logger.error({ event: 'invalid_input_subject_token' }, 'Missing subject token');
-    throw new DualAuthError("Invalid inputs: subjectToken (the person's own token) required", 'ERR_INVALID_ARGUMENT');
-  }
-  if (delegation === 'assertion' && !params.actAssertion) {
-    logger.error({ event: 'invalid_input_act_assertion' }, 'Missing act assertion');
-    throw new DualAuthError("Invalid inputs: actAssertion (the application's signed act assertion) required", 'ERR_INVALID_ARGUMENT');
+  let input: DelegationInput;
+  try {
+    // The adapter's own check, run here too: a cache hit never reaches the adapter.
+    input = checkDelegationInput(delegation, params);
+  } catch (error) {
+    logger.error({ event: delegation === 'assertion' ? 'invalid_input_act_assertion' : 'invalid_input_subject_token' }, 'Missing or invalid delegation input');
+    throw error;
   }
   if (!scope || scope.length === 0) {
     logger.error({ event: 'invalid_input_scope' }, 'Missing scope');
@@ -61,7 +61,7 @@ export async function requestDualSubjectToken(
     );
   }
   try {
-    const token = cache ? await cache.getOrRequest(tokenCacheKey(adapter, params), () => adapter.requestToken(params)) : await adapter.requestToken(params);
+    const token = cache ? await cachedToken(cache, adapter, params, input) : await adapter.requestToken(params);
     if (logging) {
       logger.info(
         {
@@ -81,6 +81,22 @@ export async function requestDualSubjectToken(
     // As the reference: anything else becomes a TokenRequestError naming only the error class.
     throw new TokenRequestError(`Unexpected error: ${pythonClassName(error)}`, undefined, { cause: error });
   }
+}
+
+/**
+ * A token from the cache. With delegation 'assertion' the token is the agent's own, the same for every
+ * person: it is kept without the assertion (tokenCacheKey leaves the assertion out), and each request
+ * gets it back with its own assertion, so one IAM token serves every person the application hands over.
+ */
+async function cachedToken(cache: TokenStore, adapter: BaseAdapter, params: TokenRequestParams, input: DelegationInput): Promise<TokenResponse> {
+  const key = tokenCacheKey(adapter, params);
+  if (input.delegation !== 'assertion') return cache.getOrRequest(key, () => adapter.requestToken(params));
+  const agentOnly = await cache.getOrRequest(key, async () => withActAssertion(await adapter.requestToken(params), undefined));
+  return withActAssertion(agentOnly, input.actAssertion);
+}
+
+function withActAssertion(token: TokenResponse, actAssertion: string | undefined): TokenResponse {
+  return new TokenResponse({ accessToken: token.accessToken, tokenType: token.tokenType, expiresIn: token.expiresIn, scope: token.scope, actAssertion });
 }
 
 /** DualAuthErrors raised for bad arguments are Python ValueErrors. */

@@ -25,18 +25,25 @@ export type TokenCacheAdapterIdentity = Pick<BaseAdapter, 'tokenUrl' | 'clientId
 const CREDENTIAL_FIELDS: ReadonlySet<string> = new Set(['subjectToken', 'actorToken', 'actAssertion', 'clientAssertion']);
 /** Request fields that do not change the token. */
 const IGNORED_FIELDS: ReadonlySet<string> = new Set(['signal']);
+/** With delegation 'assertion': the token is the agent's own, the same for every person. */
+const AGENT_ONLY_IGNORED_FIELDS: ReadonlySet<string> = new Set(['signal', 'actAssertion', 'act']);
 
 /**
  * The cache key of a token request: the IAM client (adapter class, token URL,
  * client id, audience, delegation mode) and every request field (agent, the whole act, scopes,
  * and any field added later, such as a subject token), so two people, two
- * agents or two audiences never share a token. Credentials are hashed.
+ * agents or two audiences never share a token. Credentials are hashed. With
+ * delegation 'assertion' the token names no person: agent, scopes and the
+ * adapter's audience make the key, and the assertion travels per request.
  * The result is canonical JSON: equal requests give equal keys.
  */
 export function tokenCacheKey(adapter: TokenCacheAdapterIdentity, params: TokenRequestParams): string {
   const fields: Record<string, unknown> = {};
+  // Delegation 'assertion': the IAM issues the agent's own token, whoever the person is; the assertion
+  // (and the act, which is only logged) travel with each request, not in the token.
+  const ignored = adapter.delegation === 'assertion' ? AGENT_ONLY_IGNORED_FIELDS : IGNORED_FIELDS;
   for (const [name, value] of Object.entries(params)) {
-    if (IGNORED_FIELDS.has(name) || value === undefined) continue;
+    if (ignored.has(name) || value === undefined) continue;
     if (name === 'scope') fields.scope = typeof value === 'string' ? value : [...(value as readonly string[])].join(' ');
     else if (CREDENTIAL_FIELDS.has(name) && typeof value === 'string') fields[name] = `sha256:${createHash('sha256').update(value).digest('base64url')}`;
     else fields[name] = value;

@@ -16,9 +16,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchReport, postInitialize } from '../../examples/mcp/agent.js';
 import { DELEGATIONS, grantedScope, localIamFlow, type McpFlow } from '../../examples/mcp/flows.js';
 import { fetchIamMetadata, startReportServer, type ReportServer, type ReportServerOptions } from '../../examples/mcp/report-server.js';
-import { createAdapter, getConfig, InSessionTokenRequest, MemoryReplayCache } from '../../src/index.js';
+import { createAdapter, DualAuthError, getConfig, InSessionTokenRequest, MemoryReplayCache, type ReplayCache } from '../../src/index.js';
 import { createDevCertificates, LOCAL_IAM_VENDORS, startLocalIam, type DevCertificates, type LocalIam, type LocalIamVendor } from '../../src/local-iam/index.js';
 import { createDualAuthMcpTransport, createMcpTokenVerifier, dualAuthFetch, dualAuthIdentity } from '../../src/mcp/index.js';
+import { startTestServer } from '../helpers/https-server.js';
 import { markSensitive, rejection } from '../helpers/log-audit.js';
 
 interface Vendor {
@@ -27,20 +28,29 @@ interface Vendor {
   oauthMetadata: OAuthMetadata;
 }
 const vendors = new Map<LocalIamVendor, Vendor>();
+const starting = new Map<LocalIamVendor, Promise<void>>();
 const servers: ReportServer[] = [];
 
-beforeAll(async () => {
-  await Promise.all(
-    LOCAL_IAM_VENDORS.map(async (vendor) => {
+/**
+ * Starts a vendor's local IAM on first use (a `beforeAll` of the suites that need it): a run of
+ * some tests only (mutation testing runs only the tests that cover a mutant) starts only theirs.
+ */
+function startVendor(vendor: LocalIamVendor): Promise<void> {
+  let started = starting.get(vendor);
+  if (!started) {
+    started = (async () => {
       const certificates = await createDevCertificates();
       const iam = await startLocalIam({ vendor, certificates });
       markSensitive(iam.agent.clientSecret, iam.testUser.email, iam.testUser.name);
       vendors.set(vendor, { iam, certificates, oauthMetadata: await fetchIamMetadata(iam.discoveryUrl, iam.caCert) });
-    }),
-  );
-});
+    })();
+    starting.set(vendor, started);
+  }
+  return started;
+}
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
+  await Promise.allSettled(starting.values());
   await Promise.all([...vendors.values()].map((v) => v.iam.close()));
 });
 
@@ -59,6 +69,7 @@ async function agentHeaders(flow: McpFlow): Promise<Record<string, string>> {
 }
 
 describe.each(LOCAL_IAM_VENDORS)('%s', (vendorName) => {
+  beforeAll(() => startVendor(vendorName));
   const v = (): Vendor => vendors.get(vendorName) as Vendor;
 
   for (const delegation of DELEGATIONS) {
@@ -153,6 +164,7 @@ describe.each(LOCAL_IAM_VENDORS)('%s', (vendorName) => {
 });
 
 describe('the server side, in detail (keycloak profile)', () => {
+  beforeAll(() => startVendor('keycloak'));
   const v = (): Vendor => vendors.get('keycloak') as Vendor;
 
   it('serves the protected-resource metadata (RFC 9728) naming the IAM', async () => {
@@ -213,6 +225,7 @@ describe('the server side, in detail (keycloak profile)', () => {
   });
 
   it("the plain requireBearerAuth cannot see X-Act-Assertion (hence requireDualAuth): an Entra ID call is refused without it", async () => {
+    await startVendor('entraid');
     const entra = vendors.get('entraid') as Vendor;
     const flow = await localIamFlow(entra.iam, 'act');
     const verifier = createMcpTokenVerifier(flow.verifier);
@@ -226,26 +239,58 @@ describe('the server side, in detail (keycloak profile)', () => {
     expect(dualAuthIdentity(bound).human.id).toBe(entra.iam.testUser.id);
   });
 
-  it('a JWKS that cannot be fetched is a server error (500 from the SDK), never an acceptance', async () => {
-    const { iam } = v();
+  it('a JWKS that cannot be fetched: 503 with Retry-After from requireDualAuth (500 from the SDK\'s own requireBearerAuth), never an acceptance', async () => {
+    const { iam, certificates } = v();
     const flow = await localIamFlow(iam, 'act');
-    const server = await serve(v(), { verifier: { ...flow.verifier, jwksUri: `${iam.issuer}/no-such-jwks`, jwksTimeoutMs: 2_000 } });
+    const unreachable = { ...flow.verifier, jwksUri: `${iam.issuer}/no-such-jwks`, jwksTimeoutMs: 2_000 };
+    const server = await serve(v(), { verifier: unreachable });
+    const headers = await agentHeaders(flow);
+    const answer = await postInitialize(server.url, headers, iam.caCert);
+    expect(answer).toMatchObject({ status: 503, retryAfter: '5', wwwAuthenticate: null });
+    expect(answer.body).toEqual({ error: 'temporarily_unavailable', error_description: expect.stringMatching(/^JWKS /) });
+    // The SDK's middleware maps the verifier's ServerError to 500: docs/mcp.md says so.
+    const app = express();
+    app.post('/mcp', requireBearerAuth({ verifier: createMcpTokenVerifier(unreachable) }), (_req, res) => {
+      res.json({});
+    });
+    const sdkServer: Server = createServer({ key: certificates.key, cert: certificates.cert }, app);
+    await new Promise<void>((resolve) => sdkServer.listen(0, '127.0.0.1', resolve));
+    try {
+      const sdkAnswer = await postInitialize(`https://127.0.0.1:${(sdkServer.address() as AddressInfo).port}/mcp`, headers, iam.caCert);
+      expect(sdkAnswer).toMatchObject({ status: 500, retryAfter: null, body: { error: 'server_error', error_description: expect.stringMatching(/^JWKS /) } });
+    } finally {
+      sdkServer.closeAllConnections();
+      await new Promise<void>((resolve) => sdkServer.close(() => resolve()));
+    }
+  });
+
+  it('a replay store that cannot be reached (ERR_REPLAY_STORE_UNAVAILABLE): 503 with Retry-After, never an acceptance', async () => {
+    const { iam } = v();
+    const flow = await localIamFlow(iam, 'assertion');
+    // A stand-in for a stopped Redis: the store's checkAndStore fails as RedisReplayCache's does.
+    const store: ReplayCache = {
+      checkAndStore: () => Promise.reject(new DualAuthError('Redis replay store unavailable (timeout): the JWT is refused', 'ERR_REPLAY_STORE_UNAVAILABLE')),
+    };
+    const server = await serve(v(), { verifier: { ...flow.verifier, actAssertionReplayCache: store }, requiredScopes: [grantedScope(iam, 'assertion')] });
     const answer = await postInitialize(server.url, await agentHeaders(flow), iam.caCert);
-    expect(answer.status).toBe(500);
-    expect(answer.body).toEqual({ error: 'server_error', error_description: expect.stringMatching(/^JWKS /) });
+    expect(answer).toMatchObject({ status: 503, retryAfter: '5', wwwAuthenticate: null });
+    expect(answer.body).toEqual({ error: 'temporarily_unavailable', error_description: 'Redis replay store unavailable (timeout): the JWT is refused' });
+    // The other refusals keep the SDK's answers: a missing scope is still its 403.
+    const scoped = await serve(v(), { verifier: flow.verifier, requiredScopes: ['finance.write'] });
+    expect((await postInitialize(scoped.url, await agentHeaders(flow), iam.caCert)).status).toBe(403);
   });
 });
 
 describe('the client side, in detail', () => {
   it('refreshes through the token cache: a new IAM token once the cached one expires', async () => {
     const certificates = await createDevCertificates();
-    // Tokens live 4 s; the cache hands one out while 2 s are left, so a token never expires during
-    // one MCP request, even on a loaded machine (a 0 s skew made the last request race the expiry).
-    const iam = await startLocalIam({ vendor: 'keycloak', certificates, accessTokenTtlSeconds: 4 });
+    // Tokens live 10 s; the cache hands one out while 7 s are left (3 s of reuse), so no token expires
+    // during an MCP request, even on a loaded machine (a 0 s skew made the last request race the expiry).
+    const iam = await startLocalIam({ vendor: 'keycloak', certificates, accessTokenTtlSeconds: 10 });
     markSensitive(iam.agent.clientSecret);
     try {
       const config = await getConfig({ env: iam.env });
-      const tokenRequest = new InSessionTokenRequest(createAdapter(config, { ca: iam.caCert }), { cache: { skewSeconds: 2 } });
+      const tokenRequest = new InSessionTokenRequest(createAdapter(config, { ca: iam.caCert }), { cache: { skewSeconds: 7 } });
       const verifier = { vendor: 'keycloak' as const, issuer: iam.issuer, audience: iam.apiAudience, jwksUri: iam.jwksUri, ca: iam.caCert, clockToleranceSeconds: 0 };
       const server = await startReportServer({ verifier, oauthMetadata: await fetchIamMetadata(iam.discoveryUrl, iam.caCert), tls: certificates });
       servers.push(server);
@@ -253,18 +298,19 @@ describe('the client side, in detail', () => {
       const started = Date.now();
       await fetchReport(options);
       // Several MCP requests, one IAM token (unless the machine took longer than the reuse window).
-      if (Date.now() - started < 1_500) expect(iam.tokenRequestCount()).toBe(1);
+      if (Date.now() - started < 2_500) expect(iam.tokenRequestCount()).toBe(1);
       const before = iam.tokenRequestCount();
-      await new Promise((resolve) => setTimeout(resolve, 4_200));
-      // The first token has expired: the next MCP requests carry a new one (the SDK refuses an expired token).
+      await new Promise((resolve) => setTimeout(resolve, 3_200));
+      // The cached token's reuse has ended: the next MCP requests carry a new one.
       expect(await fetchReport(options)).toMatchObject({ agent: config.clientId, human: iam.testUser.id });
       expect(iam.tokenRequestCount()).toBeGreaterThan(before);
     } finally {
       await iam.close();
     }
-  });
+  }, 60_000); // two MCP sessions and a wait: over 20 s on a loaded machine under Stryker
 
   it("sends the token to the MCP server's origin only: other requests (OAuth discovery, the authorization server) go out untouched", async () => {
+    await startVendor('entraid');
     const { iam, certificates } = vendors.get('entraid') as Vendor;
     const seen: Array<{ port: number; authorization?: string; assertion?: string }> = [];
     const echo = async (): Promise<Server> => {
@@ -291,6 +337,35 @@ describe('the client side, in detail', () => {
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
       }
+    }
+  });
+
+  it('never follows a redirect with the credentials: an MCP server answering 307/302 to another origin, that origin sees nothing', async () => {
+    const { iam } = vendors.get('entraid') as Vendor;
+    const flow = await localIamFlow(iam, 'act');
+    const elsewhere = await startTestServer();
+    const mcpServer = await startTestServer((_request, res) => {
+      res.writeHead(307, { location: elsewhere.url('/mcp') }).end();
+    });
+    try {
+      // The test servers' own CA, for both origins (one CA per test file).
+      const send = dualAuthFetch({ url: mcpServer.url('/mcp'), ...flow.agent, ca: mcpServer.caCert });
+      for (const status of [307, 302]) {
+        mcpServer.handle((_request, res) => {
+          res.writeHead(status, { location: elsewhere.url('/mcp') }).end();
+        });
+        const answer = await send(mcpServer.url('/mcp'), { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+        expect(answer.status).toBe(status);
+        expect(answer.headers.get('location')).toBe(elsewhere.url('/mcp'));
+      }
+      // A caller's redirect: 'follow' does not turn it back on.
+      await send(mcpServer.url('/mcp'), { method: 'GET', redirect: 'follow' });
+      expect(mcpServer.requests).toHaveLength(3);
+      expect(mcpServer.requests[0]?.headers).toMatchObject({ authorization: expect.stringMatching(/^Bearer eyJ/), 'x-act-assertion': expect.stringMatching(/^eyJ/) });
+      markSensitive(mcpServer.requests[0]?.headers.authorization?.slice(7), mcpServer.requests[0]?.headers['x-act-assertion'] as string);
+      expect(elsewhere.requests).toEqual([]);
+    } finally {
+      await Promise.all([mcpServer.close(), elsewhere.close()]);
     }
   });
 
