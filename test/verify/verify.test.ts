@@ -311,7 +311,9 @@ describe('JWKS fetching', () => {
         createDualSubjectVerifier(options({ jwksUri: `https://127.0.0.1:${port}/jwks`, jwksTimeoutMs: 300 }))(await sign(keycloakClaims(), key)),
       );
       expect(error.code).toBe('ERR_JWKS_UNAVAILABLE');
-      expect(Date.now() - started).toBeLessThan(1_500);
+      // The 300 ms deadline ends it, not the 5 s default: a bound under the default proves that on a
+      // loaded machine too, where the sign-and-connect around the deadline can take over a second.
+      expect(Date.now() - started).toBeLessThan(4_500);
     } finally {
       silent.close();
     }
