@@ -6,7 +6,8 @@
  * and then checks each module's score against its threshold.
  * docs/testing.md, "Mutation testing", says how to read the results.
  */
-import { resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import { moduleNamed, reportPaths } from './scripts/mutation/modules.mjs';
 
 const name = process.env.DUAL_AUTH_MUTATION_MODULE ?? 'jwt';
@@ -14,6 +15,13 @@ const module = moduleNamed(name);
 const paths = reportPaths(name);
 // The suites' servers' tools (venvs of moto, OpenBao, Valkey) stay in the checkout's .cache: the sandbox has none.
 process.env.DUAL_AUTH_CACHE_DIR ??= resolve('.cache');
+if (module.testCertificates) {
+  // Stryker runs the tests in threads of one process: it must start trusting the suite's test CA.
+  const dir = resolve('.cache', 'mutation-certificates');
+  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/secrets/write-test-certificates.ts', dir], { stdio: 'inherit' });
+  process.env.DUAL_AUTH_TEST_CERTIFICATES = dir;
+  process.env.NODE_EXTRA_CA_CERTS = join(dir, 'ca.pem');
+}
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
@@ -45,5 +53,5 @@ export default {
   thresholds: { high: module.threshold, low: 75, break: null },
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
-  ignorePatterns: ['.cache', 'dist', 'coverage', '.ci-results', 'integrations', 'reports', '.dual-auth'],
+  ignorePatterns: ['.stryker-tmp-*', '.cache', 'dist', 'coverage', '.ci-results', 'integrations', 'reports', '.dual-auth'],
 };

@@ -43,6 +43,7 @@ const EXPECTED_FILES = [
   'LICENSE',
   'README.md',
   'CHANGELOG.md',
+  '.env.example',
   'package.json',
   'dist/cli.js',
   'dist/cli.js.map',

@@ -90,4 +90,4 @@ export { HttpClient, createFetch, HttpError, RETRY_POLICIES, DEFAULT_RETRY_BUDGE
 export { silentLogger, type Logger, type LoggerLike } from './logging.js';
 export { humanIdForLogging } from './domain/act.js';
 // Tracing (docs/observability.md): the person's id as spans carry it.
-export { pseudonymousPersonId } from './telemetry/index.js';
+export { configureTracing, pseudonymousPersonId, type TracingOptions } from './telemetry/index.js';

@@ -17,7 +17,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { EQUIVALENT_MUTANTS } from './equivalent-mutants.mjs';
-import { COMBINED_MODULES, MODULES, moduleOfFile, reportPaths } from './modules.mjs';
+import { COMBINED_MODULES, MODULES, PENDING_MODULES, moduleOfFile, reportPaths } from './modules.mjs';
 
 const DETECTED = new Set(['Killed', 'Timeout']);
 const UNDETECTED = new Set(['Survived', 'NoCoverage']);
@@ -83,7 +83,8 @@ function main() {
   const combinedPath = reportIndex === -1 ? undefined : args[reportIndex + 1];
   const names = args.filter((arg, index) => !arg.startsWith('--') && (reportIndex === -1 || index !== reportIndex + 1));
   // A combined report holds the modules of `npm test`; the others have reports of their own.
-  const modules = names.length > 0 ? names : combinedPath !== undefined ? COMBINED_MODULES : Object.keys(MODULES);
+  // Pending modules (no committed full run yet) are listed, never checked by default, never "ok".
+  const modules = names.length > 0 ? names : combinedPath !== undefined ? COMBINED_MODULES : Object.keys(MODULES).filter((name) => !PENDING_MODULES.includes(name));
   const verbose = args.includes('--survivors');
   const table = args.includes('--table');
   let combined;
@@ -144,6 +145,9 @@ function main() {
       const threshold = r.floor === undefined ? `${r.threshold} %` : `${r.threshold} % (missed; floor ${r.floor} %)`;
       console.log(`| ${r.name} | ${r.mutants} | ${r.Killed} | ${r.Timeout} | ${r.Survived} | ${r.NoCoverage} | ${r.Ignored} | ${r.equivalent} | ${r.score.toFixed(1)} % | ${threshold} |`);
     }
+  }
+  if (names.length === 0) {
+    for (const name of PENDING_MODULES) console.log(`${name.padEnd(11)}  PENDING (not checked): ${MODULES[name].pending}`);
   }
   // An entry for a file that was checked but matching nothing is stale: the code changed, or a test now kills it.
   for (const entry of EQUIVALENT_MUTANTS) {

@@ -1,5 +1,5 @@
 /** Writes the test CA and server certificate (from createDevCertificates) to files for servers that read files. */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import type { DevCertificates } from '../../src/local-iam/certificates.js';
@@ -36,4 +36,9 @@ export async function httpsRequest(
     if (body !== undefined) req.write(body);
     req.end();
   });
+}
+
+/** The certificates written by writeCertificateFiles to `dir`, read back. */
+export function readCertificateFiles(dir: string): DevCertificates {
+  return { caCert: readFileSync(join(dir, 'ca.pem'), 'utf8'), cert: readFileSync(join(dir, 'server.pem'), 'utf8'), key: readFileSync(join(dir, 'server-key.pem'), 'utf8') };
 }

@@ -264,13 +264,19 @@ function loadVerificationKey(options: OutOfSessionTokenRequestOptions, logger: L
   }
   let key: KeyObject;
   try {
-    // A private key given by mistake yields its public half; only a key of an allowed algorithm is accepted (RSA by default).
+    // A private key given by mistake yields its public half.
     key = pem instanceof KeyObject && pem.type === 'public' ? pem : createPublicKey(pem);
-    const alg = algorithmForKey(key);
-    if (alg === undefined || !algorithms.includes(alg)) throw new Error('key type not allowed');
   } catch (error) {
     logger.error({ event: 'public_key_load_error', error_type: 'ValueError' }, 'Failed to load public key');
     throw keyLoadError('public', 'ValueError', path, { cause: error });
+  }
+  // Only a key of an allowed algorithm is accepted (RSA by default); an ES256 or EdDSA key is
+  // the usual slip (keygen --alg without `algorithms`), so the hint names the option to set.
+  const alg = algorithmForKey(key);
+  if (alg === undefined || !algorithms.includes(alg)) {
+    logger.error({ event: 'public_key_load_error', error_type: 'ValueError' }, 'Failed to load public key');
+    const found = alg === undefined ? '' : `: it is an ${alg} key (pass algorithms: ['${alg}'])`;
+    throw keyLoadError('public', 'ValueError', path, { expected: `a public key for ${algorithms.join(' or ')}${found}` });
   }
   const bits = smallRsaModulus(key);
   if (bits !== undefined) {

@@ -10,11 +10,14 @@
  * that operation waits for it) and spans are made, as children of the active span.
  *
  * What a span may carry is decided here: the agent id, a pseudonymised person id
- * (`sha256:` + 16 hex digits of the IAM id), vendors, layouts, secret names, HTTP statuses,
- * retry counts and error codes. Never a token, an assertion, a secret value, an email or a name.
+ * (`hmac-sha256:` + 16 hex digits of an HMAC of the IAM id under the configured key, or
+ * `sha256:` + 16 hex digits of its plain hash without one), vendors, layouts, secret names,
+ * HTTP statuses, retry counts and error codes. Never a token, an assertion, a secret value,
+ * an email or a name.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import type * as OpenTelemetry from '@opentelemetry/api';
+import { ConfigurationError } from '../errors.js';
 import { importOptional } from '../optional.js';
 import { VERSION } from '../version.js';
 
@@ -99,9 +102,58 @@ export function traced<T>(name: string, attributes: SpanAttributes, work: (span:
   });
 }
 
-/** `sha256:` + the first 16 hex digits of the SHA-256 of the person's IAM id: stable, so spans of one person correlate. */
-export function pseudonymousPersonId(personId: string): string {
-  return `sha256:${createHash('sha256').update(personId).digest('hex').slice(0, 16)}`;
+/** The fewest key bytes `personIdKey` takes: HMAC-SHA256's output length (RFC 2104 §3). */
+const MIN_PERSON_ID_KEY_BYTES = 32;
+
+/** Options of {@link configureTracing}. */
+export interface TracingOptions {
+  /**
+   * The HMAC-SHA256 key of `dual_auth.person.id`: at least 32 bytes (a string counts its
+   * UTF-8 bytes). With it the attribute is `hmac-sha256:` + 16 hex digits, which nobody
+   * without the key can recompute from a list of candidate IAM ids. Keep it where the
+   * agent's client secret is kept (a secrets manager, never the code or the trace backend),
+   * the same on every replica, so that one person's spans correlate across replicas; a new
+   * key gives every person a new pseudonym. `null` removes it.
+   * Default is none: `sha256:` + 16 hex digits of the plain SHA-256, which anyone holding a
+   * candidate id can recompute.
+   */
+  personIdKey?: string | Uint8Array | null;
+}
+
+let personIdKey: KeyObject | undefined;
+
+/**
+ * Process-wide tracing settings (the tracer itself is the registered provider's). Call it
+ * once at start-up, before the first traced operation.
+ * @throws ConfigurationError (`ERR_CONFIGURATION`) for a key that is not a string or a
+ * Uint8Array of at least 32 bytes.
+ */
+export function configureTracing(options: TracingOptions): void {
+  if (options === null || typeof options !== 'object') throw new ConfigurationError('configureTracing needs an options object');
+  if ('personIdKey' in options && options.personIdKey !== undefined) {
+    personIdKey = options.personIdKey === null ? undefined : personIdKeyOf(options.personIdKey, 'personIdKey');
+  }
+}
+
+/**
+ * The value of `dual_auth.person.id` for a person's IAM id: `hmac-sha256:` + the first 16 hex
+ * digits of HMAC-SHA256(key, id) with a key (`key`, else the one given to
+ * {@link configureTracing}), or `sha256:` + the first 16 hex digits of SHA-256(id) without
+ * one. Stable, so the spans of one person correlate; compute it to find them.
+ * @throws ConfigurationError for a `key` that is not a string or a Uint8Array of at least 32 bytes.
+ */
+export function pseudonymousPersonId(personId: string, key?: string | Uint8Array): string {
+  const secret = key === undefined ? personIdKey : personIdKeyOf(key, 'key');
+  if (secret === undefined) return `sha256:${createHash('sha256').update(personId).digest('hex').slice(0, 16)}`;
+  return `hmac-sha256:${createHmac('sha256', secret).update(personId).digest('hex').slice(0, 16)}`;
+}
+
+function personIdKeyOf(value: unknown, name: string): KeyObject {
+  const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value instanceof Uint8Array ? Buffer.from(value) : undefined;
+  if (bytes === undefined || bytes.length < MIN_PERSON_ID_KEY_BYTES) {
+    throw new ConfigurationError(`"${name}" must be a string or a Uint8Array of at least ${MIN_PERSON_ID_KEY_BYTES} bytes`);
+  }
+  return createSecretKey(bytes);
 }
 
 function recorderFor(span: OpenTelemetry.Span): SpanRecorder {

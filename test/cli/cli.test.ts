@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createPublicKey } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
@@ -216,6 +216,8 @@ describe('dual-auth token and dev-iam', () => {
 
   it('dev-iam writes a 0600 .env that doctor reads with --env-file', async () => {
     const dir = mkdtempSync(join(work, 'dev-'));
+    // A file an earlier dev-iam wrote is stale once that process ended: it is replaced.
+    writeFileSync(join(dir, '.env'), '# Written by `dual-auth dev-iam --vendor keycloak` at 2026-01-01T00:00:00.000Z.\nAGENT_CLIENT_SECRET=stale\n');
     const handle = await startDevIam({ vendor: 'okta' }, captureIo({}, dir));
     try {
       const envPath = join(dir, '.env');
@@ -232,6 +234,16 @@ describe('dual-auth token and dev-iam', () => {
     } finally {
       await handle.stop();
     }
+  });
+
+  it("dev-iam does not replace a .env it did not write (the project's own, a copy of .env.example)", async () => {
+    const dir = mkdtempSync(join(work, 'dev-'));
+    const own = 'DUAL_AUTH_VENDOR=keycloak\nMY_APP_SETTING=keep\n';
+    writeFileSync(join(dir, '.env'), own);
+    const io = captureIo({}, dir);
+    expect(await runCli(['dev-iam', '--vendor', 'okta'], io)).toBe(1);
+    expect(io.all()).toContain(`${join(dir, '.env')} exists and was not written by dual-auth dev-iam: not replacing it. Name another file with --dotenv`);
+    expect(readFileSync(join(dir, '.env'), 'utf8')).toBe(own);
   });
 
   it('dev-iam (command) prints where things are and stops when interrupted', async () => {

@@ -202,7 +202,8 @@ describe('HttpClient', () => {
     const started = Date.now();
     const error = await rejection(client({ timeoutMs: 300 }).request(`https://127.0.0.1:${port}/`));
     expect(error.code).toBe('ERR_TIMEOUT');
-    expect(Date.now() - started).toBeLessThan(2000);
+    // Far below the 10 s default; a loaded machine took 2.3 s for the 300 ms here.
+    expect(Date.now() - started).toBeLessThan(5000);
     silent.close();
   });
 

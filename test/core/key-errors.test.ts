@@ -101,4 +101,14 @@ describe('a public key named by path', () => {
     expect(bad.message).toBe('Cannot load public key: ValueError');
     expect(bad.hint).toBe(`${path} is not a PEM public key.`);
   });
+
+  it('a public key of another algorithm than `algorithms` allows: the hint names the option to set', () => {
+    const adapter = new KeycloakAdapter({ tokenUrl: 'https://sso.example.com/realms/r/protocol/openid-connect/token', clientId: 'a', clientSecret: 's'.repeat(32) });
+    const path = join(dir, 'app-public-key-es256.pem');
+    writeFileSync(path, generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }));
+    const error = keyError(() => new OutOfSessionTokenRequest({ adapter, appPublicKeyPath: path }));
+    expect(error.message).toBe('Cannot load public key: ValueError');
+    expect(error.hint).toBe(`${path} is not a public key for RS256: it is an ES256 key (pass algorithms: ['ES256']).`);
+    expect(new OutOfSessionTokenRequest({ adapter, appPublicKeyPath: path, algorithms: ['ES256'] })).toBeInstanceOf(OutOfSessionTokenRequest);
+  });
 });

@@ -18,6 +18,7 @@ import {
   TokenCache,
   TokenRequestError,
   TokenResponse,
+  tokenCacheKey,
   type BaseAdapter,
 } from '../../src/index.js';
 import { auditLogger, markSensitive, rejection, thrown } from '../helpers/log-audit.js';
@@ -322,5 +323,39 @@ describe('TokenCache', () => {
     const error = thrown(() => new TokenCache(options));
     expect(error.code).toBe('ERR_CONFIGURATION');
     expect(error.message).toContain(name);
+  });
+});
+
+describe('tokenCacheKey: the IAM client is part of the key', () => {
+  const identity = (extra: Record<string, unknown> = {}) => ({ tokenUrl: 'https://iam.example.com/token', clientId: 'finance-agent', audience: undefined, ...extra });
+
+  it('two clients differing only in audience, delegation or adapter class never share a token', () => {
+    class OtherAdapter {
+      readonly tokenUrl = 'https://iam.example.com/token';
+      readonly clientId = 'finance-agent';
+      readonly audience = undefined;
+    }
+    const keys = [
+      tokenCacheKey(identity(), params),
+      tokenCacheKey(identity({ audience: 'https://api-a.example.com' }), params),
+      tokenCacheKey(identity({ audience: 'https://api-b.example.com' }), params),
+      tokenCacheKey(identity({ delegation: 'token-exchange' }), params),
+      tokenCacheKey(new OtherAdapter(), params),
+    ];
+    expect(new Set(keys).size).toBe(keys.length);
+    // 'act' stated or left out (a duck-typed adapter) is not the same text, but each is stable.
+    expect(tokenCacheKey(identity(), params)).toBe(tokenCacheKey(identity(), { ...params }));
+  });
+
+  it('a field left undefined is the same request as one left out; the signal is ignored', () => {
+    expect(tokenCacheKey(identity(), { ...params, subjectToken: undefined, signal: AbortSignal.abort() })).toBe(tokenCacheKey(identity(), params));
+  });
+
+  it('nested act claims are compared by value, whatever their key order', () => {
+    const a = tokenCacheKey(identity(), { ...params, act: { sub: 'u', ctx: { b: 1, a: [{ y: 2, x: 1 }] } } });
+    const b = tokenCacheKey(identity(), { ...params, act: { ctx: { a: [{ x: 1, y: 2 }], b: 1 }, sub: 'u' } });
+    const c = tokenCacheKey(identity(), { ...params, act: { sub: 'u', ctx: { b: 1, a: [{ y: 2, x: 2 }] } } });
+    expect(a).toBe(b);
+    expect(a).not.toBe(c);
   });
 });

@@ -31,7 +31,8 @@ const FINANCE_API: Record<LocalIamVendor, string> = {
   okta: 'examples/finance-api/server.ts',
   entraid: 'examples/finance-api/fastify-server.ts',
 };
-const SERVER_START_TIMEOUT_MS = 20_000;
+// A tsx process loading the example on a loaded 2-core machine (mutation testing, parallel suites) took over 20 s.
+const SERVER_START_TIMEOUT_MS = 45_000;
 const SCRIPT_TIMEOUT_MS = 20_000;
 const SERVICE_TOKEN = 'examples-test-service-token-0123456789';
 const USER = { id: 'user_12345', email: 'alice@corp.example.com', name: 'Alice Smith' };

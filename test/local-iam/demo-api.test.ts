@@ -117,11 +117,12 @@ describe('demo API (keycloak profile)', () => {
   });
 
   it('refuses an expired token', async () => {
-    const { iam, api } = await startPair('keycloak', { ttl: 1, clockToleranceSeconds: 0 });
+    // 5 s: the first call is answered before the expiry even on a loaded machine (1 s was not, under Stryker).
+    const { iam, api } = await startPair('keycloak', { ttl: 5, clockToleranceSeconds: 0 });
     const t = await token(iam);
     const fresh = await call(api, { authorization: `Bearer ${t.accessToken}` });
     expect(fresh.status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    await new Promise((resolve) => setTimeout(resolve, 6_100));
     const answer = await call(api, { authorization: `Bearer ${t.accessToken}` });
     expect(answer.status).toBe(401);
     expect(answer.body.code).toBe('ERR_TOKEN_EXPIRED');

@@ -3,7 +3,7 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { getConfig } from '../../src/index.js';
 import { createAwsBackend } from '../../src/secrets/aws.js';
-import { OKTA_VALUES, expectBackendError } from './fixtures.js';
+import { OKTA_VALUES, expectBackendError, unlessExists } from './fixtures.js';
 import './servers.js';
 
 const servers = inject('secretsServers');
@@ -22,7 +22,8 @@ beforeAll(async () => {
     credentials: aws.admin,
     requestHandler: { httpsAgent: new Agent({ ca: servers.caCert }) },
   });
-  const put = (Name: string, value: { SecretString?: string; SecretBinary?: Uint8Array }) => admin.send(new CreateSecretCommand({ Name, ...value }));
+  // Made once per server: a second run of this file against the same moto (mutation testing runs it per mutant) finds them there.
+  const put = (Name: string, value: { SecretString?: string; SecretBinary?: Uint8Array }) => admin.send(new CreateSecretCommand({ Name, ...value })).catch(unlessExists);
   for (const [key, value] of Object.entries(OKTA_VALUES)) await put(`dual-auth/${key}`, { SecretString: value });
   await put('dual-auth/JSON_SECRET', { SecretString: '{"client_id":"agent-finance-01","scopes":["finance.read"]}' });
   await put('dual-auth/BINARY_BASE64', { SecretBinary: Buffer.from(Buffer.from('binary-value-1').toString('base64')) });

@@ -13,8 +13,14 @@ const env = { DUAL_AUTH_GCP_PROJECT: PROJECT, DUAL_AUTH_GCP_ENDPOINT: servers.gc
 const [host, port] = servers.gcp.endpoint.split(':') as [string, string];
 const admin = new SecretManagerServiceClient({ apiEndpoint: host, port: Number(port), sslCreds: grpc.credentials.createInsecure(), universeDomain: 'googleapis.com' });
 
+/** Made once per server: a second run of this file against the same stand-in (mutation testing runs it per mutant) finds it there. */
 async function put(secretId: string, value: string, labels: Record<string, string> = {}): Promise<void> {
-  await admin.createSecret({ parent: `projects/${PROJECT}`, secretId, secret: { labels, replication: { automatic: {} } } });
+  try {
+    await admin.createSecret({ parent: `projects/${PROJECT}`, secretId, secret: { labels, replication: { automatic: {} } } });
+  } catch (error) {
+    if ((error as { code?: unknown }).code === grpc.status.ALREADY_EXISTS) return;
+    throw error;
+  }
   await admin.addSecretVersion({ parent: `projects/${PROJECT}/secrets/${secretId}`, payload: { data: Buffer.from(value) } });
 }
 

@@ -17,13 +17,15 @@ import { stopRecordedServers, stopStaleRuns, timed } from '../../scripts/secrets
 import { startMoto, startPlainMoto } from '../../scripts/secrets/moto.js';
 import { startOpenBao, startOpenBaoDev } from '../../scripts/secrets/openbao.js';
 import { startStandIn } from '../../scripts/secrets/stand-ins.js';
-import { writeCertificateFiles } from '../../scripts/secrets/tls.js';
+import { readCertificateFiles, writeCertificateFiles } from '../../scripts/secrets/tls.js';
 import type { SecretsServers } from './servers.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const timings: Record<string, number> = {};
   await stopStaleRuns(); // servers left by an interrupted earlier run, by their recorded pids
-  const certs = await createDevCertificates();
+  // Mutation testing makes the certificates before its test process starts (scripts/secrets/write-test-certificates.ts).
+  const given = process.env.DUAL_AUTH_TEST_CERTIFICATES;
+  const certs = given ? readCertificateFiles(given) : await createDevCertificates();
   const files = writeCertificateFiles(certs);
   // Test workers are forked after this and inherit it: the cloud SDKs then trust the test CA.
   process.env.NODE_EXTRA_CA_CERTS = files.caFile;

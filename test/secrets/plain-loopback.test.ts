@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { getConfig } from '../../src/index.js';
 import { normaliseKey } from '../../src/secrets/names.js';
 import { auditLogger } from '../helpers/log-audit.js';
-import { OKTA_VALUES, expectBackendError } from './fixtures.js';
+import { OKTA_VALUES, expectBackendError, unlessExists } from './fixtures.js';
 import './servers.js';
 
 const { plainLoopback } = inject('secretsServers');
@@ -20,7 +20,7 @@ const vaultEnv = { VAULT_ADDR: plainLoopback.vaultAddr, VAULT_TOKEN: plainLoopba
 
 beforeAll(async () => {
   const aws = new SecretsManagerClient({ region: 'us-east-1', endpoint: plainLoopback.awsEndpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-  for (const [key, value] of Object.entries(OKTA_VALUES)) await aws.send(new CreateSecretCommand({ Name: `dual-auth/${key}`, SecretString: value }));
+  for (const [key, value] of Object.entries(OKTA_VALUES)) await aws.send(new CreateSecretCommand({ Name: `dual-auth/${key}`, SecretString: value })).catch(unlessExists);
   aws.destroy();
   for (const [key, value] of Object.entries(OKTA_VALUES)) {
     const res = await fetch(`${plainLoopback.vaultAddr}/v1/secret/data/dual-auth/${normaliseKey(key)}`, {

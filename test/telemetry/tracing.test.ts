@@ -9,6 +9,8 @@
  * never even loaded.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash, createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { context, trace, type Attributes } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -25,7 +27,7 @@ import {
   type SecretsBackend,
 } from '../../src/index.js';
 import { startLocalIam, type LocalIam } from '../../src/local-iam/index.js';
-import { pseudonymousPersonId } from '../../src/telemetry/index.js';
+import { configureTracing, pseudonymousPersonId } from '../../src/telemetry/index.js';
 import { json, startTestServer, type TestServer } from '../helpers/https-server.js';
 import { auditLogger, markSensitive, rejection } from '../helpers/log-audit.js';
 
@@ -183,6 +185,52 @@ describe('access-token verification span', () => {
     });
     const parent = spans('GET /finance/report')[0];
     expect(spans('dual_auth.token.verify')[0]?.parentSpanContext?.spanId).toBe(parent?.spanContext().spanId);
+  });
+});
+
+describe('the person id under an HMAC key (configureTracing personIdKey)', () => {
+  const keyA = 'telemetry-key-a-0123456789abcdef0123456789';
+  const keyB = new Uint8Array(32).fill(7);
+  afterAll(() => configureTracing({ personIdKey: null }));
+
+  it('is HMAC-SHA256(key, IAM id) in the span; two keys give two pseudonyms; null goes back to the plain hash', async () => {
+    const config = await getConfig({ env: iam.env });
+    const token = await createAdapter(config, { ca: iam.caCert }).requestToken({ agentId: config.clientId, act: { sub: iam.testUser.id }, scope: ['finance.read'] });
+    sensitive(token.accessToken);
+    const verify = keycloakVerifier();
+    const hmac = (key: string | Uint8Array) => `hmac-sha256:${createHmac('sha256', key).update(iam.testUser.id).digest('hex').slice(0, 16)}`;
+    sensitive(keyA);
+
+    configureTracing({ personIdKey: keyA });
+    await verify(token.accessToken);
+    configureTracing({ personIdKey: keyB });
+    await verify(token.accessToken);
+    configureTracing({});
+    await verify(token.accessToken); // an options object without the key keeps the key
+    configureTracing({ personIdKey: null });
+    await verify(token.accessToken);
+
+    const ids = spans('dual_auth.token.verify').map((span) => span.attributes['dual_auth.person.id']);
+    expect(ids).toEqual([hmac(keyA), hmac(keyB), hmac(keyB), `sha256:${createHash('sha256').update(iam.testUser.id).digest('hex').slice(0, 16)}`]);
+    expect(hmac(keyA)).not.toBe(hmac(keyB));
+    // An operator finds a person's spans with the same key.
+    expect(pseudonymousPersonId(iam.testUser.id, keyA)).toBe(hmac(keyA));
+    expect(pseudonymousPersonId(iam.testUser.id, Buffer.from(keyB))).toBe(hmac(keyB));
+    expectNoPersonalData();
+  });
+
+  it('refuses a key shorter than 32 bytes or of another type, and options that are not an object', () => {
+    for (const personIdKey of ['x'.repeat(31), new Uint8Array(31), 42, {}, ['k'.repeat(32)]]) {
+      expect(() => configureTracing({ personIdKey } as never), String(personIdKey)).toThrow(expect.objectContaining({ name: 'ConfigurationError', code: 'ERR_CONFIGURATION' }));
+    }
+    expect(() => pseudonymousPersonId('user_1', 'short')).toThrow(expect.objectContaining({ code: 'ERR_CONFIGURATION', message: '"key" must be a string or a Uint8Array of at least 32 bytes' }));
+    expect(() => configureTracing(undefined as never)).toThrow(expect.objectContaining({ code: 'ERR_CONFIGURATION' }));
+    expect(pseudonymousPersonId('user_1')).toMatch(/^sha256:[0-9a-f]{16}$/); // a refused key changes nothing
+  });
+
+  it('docs/observability.md documents the key, where to keep it and the unkeyed default', () => {
+    const doc = readFileSync(resolve(__dirname, '../../docs/observability.md'), 'utf8');
+    for (const text of ['configureTracing({ personIdKey', 'hmac-sha256:', 'secrets manager', 'every replica']) expect(doc).toContain(text);
   });
 });
 

@@ -338,3 +338,26 @@ describe('dual-auth/express: a failure inside the middleware (issue 16)', () => 
     }
   });
 });
+
+describe('dual-auth/fastify: request.dualAuth before verification (issue 16)', () => {
+  it("is null (a decorated request) until the 'preHandler' hook has verified the token, then the identities", async () => {
+    const fastify: FastifyInstance = Fastify({ https: { key: jwks.certs.key, cert: jwks.certs.cert } });
+    const seenOnRequest: unknown[] = [];
+    await fastify.register(async (scope) => {
+      await scope.register(dualAuthPlugin, { ...baseOptions(), hook: 'preHandler' });
+      scope.addHook('onRequest', async (request) => {
+        seenOnRequest.push(request.dualAuth);
+      });
+      scope.get('/finance/report', async (request) => ({ agent: request.dualAuth?.agent.id, human: request.dualAuth?.human.id }));
+    });
+    const address = await fastify.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const res = await client.fetch(`${address}/finance/report`, { headers: await bearer(keycloakToken()) });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ agent: 'finance-agent', human: 'user-42' });
+      expect(seenOnRequest).toEqual([null]);
+    } finally {
+      await fastify.close();
+    }
+  });
+});

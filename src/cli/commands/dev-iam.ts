@@ -4,8 +4,10 @@
  * pair, the CA file, API_URL), then runs until Ctrl-C. The .env holds the
  * agent's client secret; it is written mode 0600 and the secret is never printed.
  */
+import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 
+import { DualAuthError } from '../../errors.js';
 import { createDevCertificates } from '../../local-iam/certificates.js';
 import { demoApiOptionsFor, startDemoApi, startLocalIam, writePrivateKeyFile, type LocalIamVendor } from '../../local-iam/index.js';
 import { LOCAL_IAM_PEERS, requirePeers } from '../../local-iam/optional.js';
@@ -29,6 +31,8 @@ export interface DevIamHandle {
 /** Starts everything and writes the .env; the caller decides how long it runs. */
 export async function startDevIam(options: DevIamOptions, io: CliIo): Promise<DevIamHandle> {
   const vendor = options.vendor ?? 'keycloak';
+  const envFile = resolve(io.cwd, options.envFile ?? '.env');
+  await refuseForeignEnvFile(envFile);
   await requirePeers(LOCAL_IAM_PEERS, 'dual-auth dev-iam');
   const certificates = await createDevCertificates();
   const iam = await startLocalIam({ vendor, certificates, ...(options.port !== undefined ? { port: options.port } : {}) });
@@ -40,9 +44,8 @@ export async function startDevIam(options: DevIamOptions, io: CliIo): Promise<De
     throw error;
   }
   const env: Record<string, string> = { ...iam.env, API_URL: api.reportUrl };
-  const envFile = resolve(io.cwd, options.envFile ?? '.env');
   const lines = [
-    `# Written by \`dual-auth dev-iam --vendor ${vendor}\` at ${new Date().toISOString()}.`,
+    `${HEADER} --vendor ${vendor}\` at ${new Date().toISOString()}.`,
     '# Valid while that process runs: the ports, keys and the client secret change on every start.',
     ...Object.entries(env).map(([key, value]) => `${key}=${quote(value)}`),
     '',
@@ -93,6 +96,28 @@ function envFileArgument(cwd: string, envFile: string): string {
   const path = relative(cwd, envFile);
   const typed = path.startsWith('..') || isAbsolute(path) ? envFile : path;
   return /^[A-Za-z0-9_./:@+-]+$/.test(typed) ? typed : JSON.stringify(typed);
+}
+
+const HEADER = '# Written by `dual-auth dev-iam';
+
+/**
+ * The .env a project already has (its own settings, a copy of .env.example) is not replaced:
+ * only a file an earlier dev-iam wrote, whose values are stale once that process ended, or an
+ * empty one (the guide's `touch .env`).
+ */
+async function refuseForeignEnvFile(envFile: string): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(envFile, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  if (text.trim() === '' || text.startsWith(HEADER)) return;
+  throw new DualAuthError(
+    `${envFile} exists and was not written by dual-auth dev-iam: not replacing it. Name another file with --dotenv (e.g. --dotenv .env.local-iam, then --env-file .env.local-iam), or move yours away`,
+    'ERR_INVALID_ARGUMENT',
+  );
 }
 
 /** dotenv-style double-quoted value when needed. */
