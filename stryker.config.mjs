@@ -27,7 +27,7 @@ if (module.testCertificates) {
 export default {
   testRunner: 'vitest',
   // Only the test files that import the mutated module run in the dry run (vitest --related).
-  vitest: { configFile: module.vitestConfig ?? 'vitest.config.ts', related: true },
+  vitest: { configFile: module.vitestConfig ?? 'vitest.mutation.config.ts', related: true },
   // Each mutant runs only the tests that covered it.
   coverageAnalysis: 'perTest',
   mutate: module.mutate,

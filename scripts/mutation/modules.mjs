@@ -9,7 +9,7 @@
  *
  * `threshold` is the target. A module that misses it may carry an enforced `floor` (its measured
  * score, rounded down): the check then passes at or above the floor and prints "below target".
- * `vitestConfig` (default vitest.config.ts, the `npm test` suite): the suite whose tests kill the
+ * `vitestConfig` (default vitest.mutation.config.ts: the `npm test` suite, longer timeouts): the suite whose tests kill the
  * module's mutants, for a module tested against servers that `npm test` does not start (redis,
  * secrets). Such a module runs on its own, never in the combined run over `npm test`.
  * `testCertificates`: its suite's servers use a test CA that the test process must trust from its

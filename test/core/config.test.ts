@@ -266,3 +266,35 @@ describe('getVendor / getSecretsBackendType', () => {
     expect(getSecretsBackendType({ DUAL_AUTH_SECRETS_BACKEND: 'AWS' })).toBe('aws');
   });
 });
+
+describe('the token URL host, read as Python urlparse reads it (issue 16)', () => {
+  /** Whether getConfig warns that the token URL points at this machine. */
+  async function warnsLocalhost(url: string): Promise<boolean> {
+    const logger = auditLogger();
+    await getConfig({ logger, env: { ...VENDOR_ENV.keycloak, KEYCLOAK_TOKEN_URL: url } });
+    return logger.lines.some((line) => line.startsWith('warn') && line.includes('config_localhost_url'));
+  }
+
+  it('is what follows https:// and user info, up to a port, a path, a query or a fragment', async () => {
+    const local = ['https://localhost/t', 'https://localhost', 'https://localhost:8443/t', 'https://localhost:/t', 'https://user@localhost/t', 'https://user:pw@127.0.0.1:8443/t', 'https://127.0.0.1?x=1', 'https://127.0.0.1#f', 'https://a@b@localhost/t'];
+    for (const url of local) expect([url, await warnsLocalhost(url)]).toEqual([url, true]);
+    const remote = [
+      'https://localhost.example.com/t',
+      'https://iam.example.com/localhost',
+      'https://iam.example.com?h=localhost',
+      'https://iam.example.com#localhost',
+      'https://localhost@iam.example.com/t',
+      'https://iam.example.com:127/t',
+      'https://10.0.0.127/t',
+      'https://localhost:80a/t',
+    ];
+    for (const url of remote) expect([url, await warnsLocalhost(url)]).toEqual([url, false]);
+  });
+
+  it('is missing (refused) when only user info, a port, a query or a fragment follows https://', async () => {
+    for (const url of ['https://user@/t', 'https://:8443/t', 'https://user@:8443', 'https://?x=1', 'https://#f']) {
+      const error = await rejection(getConfig({ env: { ...VENDOR_ENV.keycloak, KEYCLOAK_TOKEN_URL: url } }));
+      expect([url, error.message]).toEqual([url, 'token_url has invalid URL format: token_url missing hostname']);
+    }
+  });
+});
