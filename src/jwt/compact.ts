@@ -1,12 +1,14 @@
 /**
- * Compact JWS signing for the fixed-key hot paths: HS256 client assertions, RS256
- * act JWTs and act assertions (ES256 and EdDSA as options for the application's
- * key). Verification is ./verifier.ts, for every JWT the package checks.
+ * Compact JWS signing for the fixed-key hot paths, on node:crypto, with one
+ * configured key: HS256 (client assertions), RS256 (act JWTs, act assertions,
+ * Entra ID's signed act), and ES256 or EdDSA when the application's key is one.
+ * Verification is ./verifier.ts, for every JWT the package checks.
  *
  * Why not jose here: jose 6 signs through WebCrypto, which on Node 20 costs 2-4x
  * the CPU of the same OpenSSL operation through node:crypto (measured:
  * docs/performance.md). These paths use one algorithm and one key fixed by
- * configuration, so no key selection or algorithm negotiation is involved.
+ * configuration, so no key selection or algorithm negotiation is involved; jose
+ * signs private_key_jwt assertions in the algorithms not listed above.
  * Failures are reported with jose's error codes (JwtCheckError, ./verify.ts).
  */
 import { createHmac, sign, type KeyObject } from 'node:crypto';

@@ -19,7 +19,7 @@ import { createClaimsCheck } from '../jwt/verify.js';
 import { createActAssertionVerifier } from './act-assertion.js';
 import { mapVerifyError } from './errors.js';
 import { agentFromClaims } from './identity.js';
-import { createPersonReader, layoutsUseAssertion, resolveLayoutSettings } from './layout.js';
+import { checkAssertionOptions, createPersonReader, layoutsUseAssertion, resolveLayoutSettings } from './layout.js';
 import { resolveAlgorithms } from './keys.js';
 import { createPolicy } from './policy.js';
 import { SPANS, traced, type SpanRecorder } from '../telemetry/index.js';
@@ -61,6 +61,7 @@ function buildVerifier(options: VerifyOptions, shareRemote: boolean): DualSubjec
   const outerSignal = options.signal;
   const key = resolveKeys(options, issuer, shareRemote);
   const layoutSettings = resolveLayoutSettings(options, profile);
+  checkAssertionOptions(options, layoutSettings.layouts, profile);
   const assertions = layoutsUseAssertion(layoutSettings.layouts, profile)
     ? createActAssertionVerifier(options, clockTolerance, (jwksUri) => remoteKeys(options, jwksUri, shareRemote))
     : undefined;
