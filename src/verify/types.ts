@@ -150,8 +150,10 @@ export interface VerifyOptions {
    */
   actAssertionReplayPrefix?: string;
   /**
-   * Off by default (reference-compatible). When on, the assertion must carry
-   * `ath` = base64url(SHA-256(access token)) matching the token it came with.
+   * When on, the assertion must carry `ath` = base64url(SHA-256(access token)) matching the token
+   * it came with. Only for an assertion signed inside the agent (EntraID's 'act' layout): with the
+   * 'assertion' layout it is refused (ERR_CONFIGURATION), the application signs before the token
+   * exists. Default is false (reference-compatible).
    */
   bindAgentToken?: boolean;
 

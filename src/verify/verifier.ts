@@ -16,7 +16,7 @@ import { NON_NEGATIVE, POSITIVE, numberOption } from '../options.js';
 import { createActAssertionVerifier, MAX_JWT_LENGTH } from './act-assertion.js';
 import { mapVerifyError } from './errors.js';
 import { agentFromClaims } from './identity.js';
-import { createPersonReader, layoutsUseAssertion, resolveLayoutSettings } from './layout.js';
+import { checkAssertionOptions, createPersonReader, layoutsUseAssertion, resolveLayoutSettings } from './layout.js';
 import { createJwtVerifier } from './jws.js';
 import { createLocalKeys, createRemoteKeys, resolveAlgorithms, type VerificationKeys } from './keys.js';
 import { createPolicy } from './policy.js';
@@ -64,6 +64,7 @@ function buildVerifier(options: VerifyOptions, shareRemote: boolean): DualSubjec
   const outerSignal = options.signal;
   const key = resolveKeys(options, issuer, shareRemote);
   const layoutSettings = resolveLayoutSettings(options, profile);
+  checkAssertionOptions(options, layoutSettings.layouts, profile);
   const assertions = layoutsUseAssertion(layoutSettings.layouts, profile)
     ? createActAssertionVerifier(options, clockTolerance, (jwksUri) => remoteKeys(options, jwksUri, shareRemote))
     : undefined;

@@ -304,6 +304,18 @@ describe('inputs, checked before any request', () => {
       'EntraID adapter requires: scope',
     );
   });
+
+  it('Entra ID outside the reference mode refuses the options of the assertion it no longer signs', () => {
+    const config = { tokenUrl: server.url('/t/oauth2/v2.0/token'), clientId: 'a', clientSecret: SECRET, scope: 's/.default' };
+    for (const delegation of ['assertion', 'token-exchange'] as const) {
+      for (const [option, named] of [[{ bindAgentToken: true }, 'bindAgentToken'], [{ actAssertionKid: 'k1' }, 'actAssertionKid']] as const) {
+        const error = thrown(() => new EntraIDAdapter(config, { delegation, ...option }));
+        expect(error.code).toBe('ERR_CONFIGURATION');
+        expect(error.message).toContain(named);
+      }
+      expect(new EntraIDAdapter(config, { delegation, bindAgentToken: false }).delegation).toBe(delegation);
+    }
+  });
 });
 
 describe("delegation 'assertion': an agent-only token, the application's assertion carried unchanged", () => {
