@@ -36,7 +36,11 @@ export const MODULES = {
     pending: 'no full run yet: 841 mutants at ~15 s each against the real servers (moto, OpenBao, the stand-ins) on the shared 2-core machine, about 3.5 h at concurrency 1 (issue 16, mut-c)',
   },
   // The vocabulary (Act, jti, replay cache, token response) and the option checks every constructor uses.
-  domain: { mutate: ['src/domain/**/*.ts', 'src/options.ts'], threshold: 75 },
+  domain: {
+    mutate: ['src/domain/**/*.ts', 'src/options.ts'],
+    threshold: 75,
+    pending: 'no full run yet: 237 mutants, each covered by hundreds of tests in many files (every constructor checks its options); first test run 19.5 min (1222 tests), then ~3 mutants a minute on the shared machine, about 80 min (issue 16, mut-c)',
+  },
   middleware: { mutate: ['src/express.ts', 'src/fastify.ts', 'src/hono.ts'], threshold: 75 },
   // Real Redis servers (`npm run test:redis`): not in `npm test`.
   redis: {
