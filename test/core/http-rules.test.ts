@@ -4,8 +4,8 @@
  * classified (and so whether it is retried), which URLs are accepted and what of them is logged,
  * and how Retry-After is read. The behaviour through a real server is in http.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpClient, HttpError, RETRY_POLICIES, mayRetry, parseRetryAfter, requireHttpsUrl, urlForLogging } from '../../src/http/index.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { HttpClient, HttpError, RETRY_POLICIES, RetryBudget, mayRetry, parseRetryAfter, requireHttpsUrl, urlForLogging } from '../../src/http/index.js';
 import { toHttpError } from '../../src/http/errors.js';
 import { untilAborted } from '../../src/http/abort.js';
 import { resolveRetryPolicy } from '../../src/http/retry-policy.js';
@@ -226,5 +226,38 @@ describe('HttpClient through a real server', () => {
       expect([method, head.status, head.body]).toEqual([method, 200, null]);
     }
     expect(await (await http.fetch(server.url('/get'))).json()).toEqual({ method: 'GET' });
+  });
+});
+
+describe('RetryBudget on a frozen clock', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('starts with minPerSecond retries; refills minPerSecond a second; holds at most ten seconds of them', () => {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    const budget = new RetryBudget({ ratio: 0, minPerSecond: 3 });
+    for (let i = 0; i < 3; i++) expect(budget.tryWithdraw()).toBe(true);
+    expect(budget.tryWithdraw()).toBe(false);
+    vi.advanceTimersByTime(1_000);
+    for (let i = 0; i < 3; i++) expect(budget.tryWithdraw()).toBe(true);
+    expect(budget.tryWithdraw()).toBe(false);
+    vi.advanceTimersByTime(60_000); // a minute of refills: capped at 10 s × 3
+    let allowed = 0;
+    while (budget.tryWithdraw()) allowed++;
+    expect(allowed).toBe(30);
+  });
+
+  it('without minPerSecond the bucket holds one retry, earned by requests at `ratio` each', () => {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    const budget = new RetryBudget({ ratio: 1, minPerSecond: 0 });
+    for (let i = 0; i < 5; i++) budget.deposit();
+    expect(budget.tryWithdraw()).toBe(true);
+    expect(budget.tryWithdraw()).toBe(false);
+  });
+
+  it('ratio from 0 to 1', () => {
+    expect(() => new RetryBudget({ ratio: 1 })).not.toThrow();
+    expect(() => new RetryBudget({ ratio: 0 })).not.toThrow();
+    expect(thrown(() => new RetryBudget({ ratio: 1.01 })).message).toBe('"retryBudget.ratio" must be a finite number from 0 to 1');
+    expect(thrown(() => new RetryBudget('all' as never)).message).toBe('"retryBudget" must be an object or false');
   });
 });
