@@ -20,21 +20,50 @@
  */
 /** @type {Record<string, { mutate: string[], threshold: number, floor?: number, vitestConfig?: string, testCertificates?: boolean, pending?: string }>} */
 export const MODULES = {
-  jwt: { mutate: ['src/jwt/**/*.ts'], threshold: 85 },
-  verify: { mutate: ['src/verify/**/*.ts'], threshold: 85 },
+  jwt: {
+    mutate: ['src/jwt/**/*.ts'],
+    threshold: 85,
+    pending:
+      'no full run yet: 713 mutants (678 to test); measured on the shared machine (load 25): a 15 min first test run, then about 17 s a mutant (4 survivors in the first 45), over 3 h at concurrency 1 (issue 16, mutation)',
+  },
+  verify: {
+    mutate: ['src/verify/**/*.ts'],
+    threshold: 85,
+    pending: 'no full run yet: 1,663 mutants, about 2.5 times the jwt run (over 7 h on the shared machine at concurrency 1) (issue 16, mutation)',
+  },
   session: { mutate: ['src/session/**/*.ts'], threshold: 75 },
   adapters: { mutate: ['src/adapters/**/*.ts'], threshold: 75 },
   http: { mutate: ['src/http/**/*.ts'], threshold: 75 },
   api: { mutate: ['src/api/**/*.ts'], threshold: 75 },
   config: { mutate: ['src/config/**/*.ts'], threshold: 75 },
   // The cloud backends' tests run against real servers (moto, OpenBao, the stand-ins): not in `npm test`.
-  secrets: { mutate: ['src/secrets/**/*.ts'], threshold: 75, vitestConfig: 'test/secrets/vitest.mutation.config.ts', testCertificates: true },
+  secrets: {
+    mutate: ['src/secrets/**/*.ts'],
+    threshold: 75,
+    vitestConfig: 'test/secrets/vitest.mutation.config.ts',
+    testCertificates: true,
+    pending: 'no full run yet: 841 mutants at ~15 s each against the real servers (moto, OpenBao, the stand-ins) on the shared 2-core machine, about 3.5 h at concurrency 1 (issue 16, mut-c)',
+  },
   // The vocabulary (Act, jti, replay cache, token response) and the option checks every constructor uses.
-  domain: { mutate: ['src/domain/**/*.ts', 'src/options.ts'], threshold: 75 },
+  domain: {
+    mutate: ['src/domain/**/*.ts', 'src/options.ts'],
+    threshold: 75,
+    pending: 'no full run yet: 237 mutants, each covered by hundreds of tests in many files (every constructor checks its options); first test run 19.5 min (1222 tests), then ~3 mutants a minute on the shared machine, about 80 min (issue 16, mut-c)',
+  },
   middleware: { mutate: ['src/express.ts', 'src/fastify.ts', 'src/hono.ts'], threshold: 75 },
   // Real Redis servers (`npm run test:redis`): not in `npm test`.
-  redis: { mutate: ['src/redis/**/*.ts'], threshold: 75, vitestConfig: 'test/redis/vitest.mutation.config.ts' },
-  mcp: { mutate: ['src/mcp/**/*.ts'], threshold: 75 },
+  redis: {
+    mutate: ['src/redis/**/*.ts'],
+    threshold: 75,
+    vitestConfig: 'test/redis/vitest.mutation.config.ts',
+    pending: 'no full run yet: 573 mutants; with the replicas file ~12 s each (about 2 h on the shared machine), without it not measured (issue 16, mut-c)',
+  },
+  // Its tests run the real MCP SDK against four local IAMs: each mutant's covering tests start one or more.
+  mcp: {
+    mutate: ['src/mcp/**/*.ts'],
+    threshold: 75,
+    pending: 'no full run yet: 196 mutants at ~30 s each (a local IAM and MCP sessions per covering test), about 1 h 45 min on the shared machine (issue 16, mut-c)',
+  },
 };
 
 /** The name of the one run over every module (CI); not a module of its own. */

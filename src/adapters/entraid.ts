@@ -86,6 +86,13 @@ export class EntraIDAdapter extends BaseAdapter {
     this.scope = scope!;
     this.appId = appId;
     this.actAudience = actAudience;
+    // Only the reference mode signs an assertion inside the agent; the other modes would drop these silently.
+    if (!signsActAssertions) {
+      const unused = (['bindAgentToken', 'actAssertionKid'] as const).filter((name) => options[name] !== undefined && options[name] !== false);
+      if (unused.length > 0) {
+        throw new DualAuthError(`${unused.join(', ')}: not used with delegation '${this.delegation}' (the agent signs no act assertion)`, 'ERR_CONFIGURATION');
+      }
+    }
     this.bindAgentToken = options.bindAgentToken ?? false;
     this.actAssertionKid = options.actAssertionKid;
     this.logger.info(

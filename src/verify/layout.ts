@@ -70,6 +70,43 @@ export function layoutsUseAssertion(layouts: ReadonlySet<TokenLayout>, profile: 
   return layouts.has('assertion') || (layouts.has('act') && profile.actFromAssertion);
 }
 
+/** The options that only a verifier reading the X-Act-Assertion uses. */
+const ASSERTION_OPTIONS = [
+  'actAssertionKey',
+  'actAssertionJwksUri',
+  'actAssertionAlgorithms',
+  'actAssertionAudience',
+  'actAssertionIssuer',
+  'actAssertionMaxAgeSeconds',
+  'actAssertionReplayCache',
+  'actAssertionReplayPrefix',
+  'bindAgentToken',
+] as const satisfies ReadonlyArray<keyof VerifyOptions>;
+
+/**
+ * Refuses option combinations that cannot work, rather than ignoring an option silently:
+ * assertion options on a verifier that reads no assertion, a replay prefix without a replay
+ * cache, and `bindAgentToken` where the application signs the assertion (it does so before the
+ * agent has its token, so the assertion cannot carry the token's hash).
+ */
+export function checkAssertionOptions(options: VerifyOptions, layouts: ReadonlySet<TokenLayout>, profile: VendorProfile): void {
+  if (!layoutsUseAssertion(layouts, profile)) {
+    const unused = ASSERTION_OPTIONS.filter((name) => options[name] !== undefined && !(name === 'bindAgentToken' && options[name] === false));
+    if (unused.length > 0) {
+      throw new ConfigurationError(`${unused.join(', ')}: not used, this verifier reads no X-Act-Assertion (layout 'assertion', or EntraID's 'act')`);
+    }
+    return;
+  }
+  if (options.actAssertionReplayPrefix !== undefined && options.actAssertionReplayCache === undefined) {
+    throw new ConfigurationError('actAssertionReplayPrefix needs actAssertionReplayCache');
+  }
+  if (options.bindAgentToken === true && layouts.has('assertion')) {
+    throw new ConfigurationError(
+      "bindAgentToken cannot be used with layout 'assertion': the application signs the assertion before the agent has its token, so it carries no ath",
+    );
+  }
+}
+
 export function createPersonReader(
   settings: LayoutSettings,
   profile: VendorProfile,
@@ -82,6 +119,10 @@ export function createPersonReader(
   const acceptsAssertion = layouts.has('assertion');
   const single = layouts.size === 1 ? [...layouts][0] : undefined;
   const entra = profile.actFromAssertion;
+  // The agent's own token is welcome with the application's assertion: say what was missing.
+  const agentOnlyMessage = acceptsAssertion
+    ? "Access token is the agent's own: it names no person (send the application's act assertion as X-Act-Assertion)"
+    : "Access token is the agent's own: it names no person";
 
   /** The layout the token's claims show, among the accepted ones (the reader then checks it fully). */
   const classify = (claims: JWTPayload, agentId: string, hasAssertion: boolean): TokenLayout => {
@@ -114,7 +155,7 @@ export function createPersonReader(
   };
 
   const fromSubject = (claims: JWTPayload, agentId: string): HumanIdentity => {
-    if (profile.agentOnly(claims)) throw new DualAuthError("Access token is the agent's own: it names no person", 'ERR_TOKEN_AGENT_ONLY');
+    if (profile.agentOnly(claims)) throw new DualAuthError(agentOnlyMessage, 'ERR_TOKEN_AGENT_ONLY');
     // The actor as the IAM records it on exchange: the standard `act` (Auth0 too: On-Behalf-Of writes it,
     // a Custom Token Exchange Action sets it with setActor), never the reference's namespaced actClaim.
     const act = claims[DELEGATION_ACT_CLAIM];

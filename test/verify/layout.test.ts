@@ -198,6 +198,32 @@ describe('configuration', () => {
     for (const agents of [[], [''], 'finance-agent', [1]] as never[]) expect(thrown(() => verifier('keycloak', 'act', { agents })).code).toBe('ERR_CONFIGURATION');
   });
 
+  it('refuses assertion options a verifier cannot use, naming the option', () => {
+    const appKey = key.publicJwk;
+    const cases: Array<[Vendor, TokenLayout | TokenLayout[], Partial<VerifyOptions>, string]> = [
+      // No X-Act-Assertion is read: every assertion option would be ignored.
+      ['keycloak', 'act', { actAssertionKey: appKey }, 'actAssertionKey'],
+      ['auth0', 'delegated', { actAssertionJwksUri: 'https://app.example.test/jwks.json' }, 'actAssertionJwksUri'],
+      ['okta', ['act', 'delegated'], { agents: [AGENT], actAssertionIssuer: 'application' }, 'actAssertionIssuer'],
+      ['keycloak', 'act', { actAssertionReplayCache: { checkAndStore: async () => true } }, 'actAssertionReplayCache'],
+      ['keycloak', 'act', { bindAgentToken: true }, 'bindAgentToken'],
+      ['entraid', 'delegated', { agents: [AGENT], actAssertionAudience: AUDIENCE }, 'actAssertionAudience'],
+      // A prefix without the cache it prefixes.
+      ['keycloak', 'assertion', { actAssertionKey: appKey, actAssertionReplayPrefix: 'api:' }, 'actAssertionReplayPrefix'],
+      // The application signs before the agent has its token: no ath can bind them.
+      ['keycloak', 'assertion', { actAssertionKey: appKey, bindAgentToken: true }, 'bindAgentToken'],
+      ['entraid', ['act', 'assertion'], { actAssertionKey: appKey, bindAgentToken: true }, 'bindAgentToken'],
+    ];
+    for (const [vendor, layout, extra, named] of cases) {
+      const error = thrown(() => verifier(vendor, layout, extra));
+      expect(error.code).toBe('ERR_CONFIGURATION');
+      expect(error.message).toContain(named);
+    }
+    // What works stays accepted: EntraID's reference assertion bound to its token, bindAgentToken false anywhere.
+    expect(verifier('entraid', 'act', { actAssertionKey: appKey, bindAgentToken: true }).readsActAssertion).toBe(true);
+    expect(verifier('keycloak', 'act', { bindAgentToken: false }).readsActAssertion).toBe(false);
+  });
+
   it('agents applies to the reference layout too', async () => {
     const verify = verifier('keycloak', 'act', { agents: [OTHER_AGENT] });
     await refused(verify(await token(SHAPES.keycloak.reference)), 'ERR_TOKEN_AGENT_NOT_ALLOWED');

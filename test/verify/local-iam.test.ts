@@ -70,7 +70,7 @@ for (const vendor of VENDORS) {
       const token = await adapter().requestToken({ agentId: iam.agent.clientId, act: act(), scope: ['finance.read'] });
       const call = { actAssertion: token.actAssertion ?? undefined };
       await expect(
-        createDualSubjectVerifier(verifierOptions({ audience: 'https://other-api.test', actAssertionAudience: iam.apiAudience }))(token.accessToken, call),
+        createDualSubjectVerifier(verifierOptions({ audience: 'https://other-api.test', ...(vendor === 'entraid' ? { actAssertionAudience: iam.apiAudience } : {}) }))(token.accessToken, call),
       ).rejects.toMatchObject({ code: 'ERR_TOKEN_INVALID' });
       await expect(
         createDualSubjectVerifier(verifierOptions({ issuer: [`${iam.issuer}x`], jwksUri: iam.jwksUri }))(token.accessToken, call),
