@@ -64,6 +64,10 @@ export type AuthorizeCallback = (
 ) => boolean | Promise<boolean>;
 
 export interface VerifyOptions {
+  /**
+   * The IAM that issues the tokens: where its tokens carry the agent, roles and scopes, its default
+   * JWKS path, and how its agent-only tokens look. Required; no default.
+   */
   vendor: Vendor;
   /** Expected `iss`; one of several when an array. */
   issuer: string | string[];
@@ -172,8 +176,9 @@ export interface VerifyOptions {
   /** The combined agent-human decision; false (or a throw) means 403. */
   authorize?: AuthorizeCallback;
 
-  /** Aborts JWKS fetches and pending verifications (e.g. on shutdown). */
+  /** Aborts JWKS fetches and pending verifications (e.g. on shutdown). Default is none. */
   signal?: AbortSignal;
+  /** Where failed verifications are logged (event and error code only, never a token). Default is none (silent). */
   logger?: LoggerLike;
 }
 
