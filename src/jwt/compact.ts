@@ -1,14 +1,21 @@
 /**
- * Compact JWS for the fixed-key hot paths: HS256 client assertions, RS256 act
- * JWTs and act assertions (ES256 and EdDSA as options for the application's
- * key), and RS256 verification with one known public key.
+ * Compact JWS for the fixed-key hot paths, on node:crypto:
+ * - signing (`signCompact`) with one configured key: HS256 (client assertions),
+ *   RS256 (act JWTs, act assertions, Entra ID's signed act), and ES256 or EdDSA
+ *   when the application's key is one;
+ * - verifying (`verifyRs256Compact`) RS256 only, with one RSA public key of 2048
+ *   bits or more: an act JWT checked against the application's RSA key (with an
+ *   EC or Ed25519 key, or a JWKS, the caller verifies elsewhere). Any other `alg`
+ *   in the header is refused (ERR_JOSE_ALG_NOT_ALLOWED), whatever the key.
  *
  * Why not jose here: jose 6 signs and verifies through WebCrypto, which on
  * Node 20 costs 2-4x the CPU of the same OpenSSL operation through node:crypto
  * (measured: docs/performance.md). These paths use one algorithm and one key
  * fixed by configuration, so no key selection or algorithm negotiation is
- * involved; everything else (JWKS, key rotation, the resource-server verifier,
- * private_key_jwt with other algorithms) stays on jose. Failures are reported
+ * involved. The resource-server verifier checks its signatures in ./verify.ts
+ * (an alg allow-list, keys from jose's key sets); jose keeps the JWKS (fetch,
+ * cache, rotation, key selection) and signs private_key_jwt assertions in the
+ * algorithms not listed above. Failures are reported
  * with jose's error codes (JwtCheckError, ./verify.ts), so one mapping turns both
  * into our errors, and jose is not loaded for them.
  */

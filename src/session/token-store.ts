@@ -21,7 +21,13 @@ export interface TokenStore {
 /** The adapter fields that tell one IAM client from another. */
 export type TokenCacheAdapterIdentity = Pick<BaseAdapter, 'tokenUrl' | 'clientId' | 'audience'> & { readonly delegation?: BaseAdapter['delegation'] };
 
-/** Request fields that are credentials: keyed by their SHA-256, never kept in clear (not even in a key). */
+/**
+ * Request fields that are credentials: in the key as `sha256:` + their SHA-256, never in clear.
+ * `subjectToken` and `actAssertion` are the TokenRequestParams marked SENSITIVE; `actorToken`
+ * (RFC 8693) and `clientAssertion` (RFC 7523) are no request field today, listed so that a field
+ * added under either name is hashed from the start. Everything else, the whole `act` included,
+ * is in the key as given: keep keys out of logs (RedisTokenCache stores only their HMAC).
+ */
 const CREDENTIAL_FIELDS: ReadonlySet<string> = new Set(['subjectToken', 'actorToken', 'actAssertion', 'clientAssertion']);
 /** Request fields that do not change the token. */
 const IGNORED_FIELDS: ReadonlySet<string> = new Set(['signal']);

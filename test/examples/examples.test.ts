@@ -12,7 +12,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Agent, fetch } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { HybridSender } from '../../src/index.js';
 import { createDevCertificates, type DevCertificates } from '../../src/local-iam/certificates.js';
 import { startLocalIam, type LocalIam, type LocalIamVendor } from '../../src/local-iam/index.js';
@@ -33,7 +33,11 @@ const FINANCE_API: Record<LocalIamVendor, string> = {
 };
 // A tsx process loading the example on a loaded 2-core machine (mutation testing, parallel suites) took over 20 s.
 const SERVER_START_TIMEOUT_MS = 45_000;
-const SCRIPT_TIMEOUT_MS = 20_000;
+// The same for a script run to its end (tsx start-up is most of it); the guard is against a hang, not a speed test.
+const SCRIPT_TIMEOUT_MS = 60_000;
+// A test runs up to four scripts, or starts servers and runs one: its own timeout stays above theirs,
+// so a slow script reports its output (runScript's error) instead of vitest's bare timeout.
+vi.setConfig({ testTimeout: 4 * SCRIPT_TIMEOUT_MS + 30_000, hookTimeout: 2 * SERVER_START_TIMEOUT_MS });
 const SERVICE_TOKEN = 'examples-test-service-token-0123456789';
 const USER = { id: 'user_12345', email: 'alice@corp.example.com', name: 'Alice Smith' };
 /** Three base64url segments starting like a JSON header: any JWT. */
