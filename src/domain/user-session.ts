@@ -1,3 +1,6 @@
+import { inspect } from 'node:util';
+import { REDACTED } from './redaction.js';
+
 /** The logged-in human, as the web app knows them. Email and name are PII: never logged. */
 export interface UserSessionInit {
   userEmail: string;
@@ -13,12 +16,15 @@ export interface UserSessionInit {
   subjectTokenType?: string | undefined;
 }
 
+/**
+ * The person the agent acts for. The email and the name are PII: they are private fields read
+ * through getters, so `util.inspect`, `JSON.stringify`, `String` and a `{ ...session }` copy never
+ * show them (a structured logger handed the session prints the redacted form).
+ */
 export class UserSession {
-  readonly userEmail: string;
-  readonly userName: string | undefined;
+  readonly #userEmail: string;
+  readonly #userName: string | undefined;
   readonly userId: string | undefined;
-  // Private fields: util.inspect, JSON.stringify and a `{ ...session }` copy never show the token
-  // (and a session without one prints as before).
   readonly #subjectToken: string | undefined;
   readonly #subjectTokenType: string | undefined;
 
@@ -27,11 +33,19 @@ export class UserSession {
   constructor(userEmail: string, userName?: string, userId?: string);
   constructor(first: UserSessionInit | string, userName?: string, userId?: string) {
     const init: UserSessionInit = typeof first === 'string' ? { userEmail: first, userName, userId } : first;
-    this.userEmail = init?.userEmail;
-    this.userName = init?.userName;
+    this.#userEmail = init?.userEmail;
+    this.#userName = init?.userName;
     this.userId = init?.userId;
     this.#subjectToken = init?.subjectToken;
     this.#subjectTokenType = init?.subjectTokenType;
+  }
+
+  get userEmail(): string {
+    return this.#userEmail;
+  }
+
+  get userName(): string | undefined {
+    return this.#userName;
   }
 
   /** The person's own token (delegation 'token-exchange'): pass it as `subjectToken`. */
@@ -42,5 +56,22 @@ export class UserSession {
   /** The type of `subjectToken`, when the session says. */
   get subjectTokenType(): string | undefined {
     return this.#subjectTokenType;
+  }
+
+  /** The printable form, as the Python `repr`, with the PII redacted. */
+  toString(): string {
+    return `UserSession(user_id=${this.userId ?? 'None'}, user_email=${this.#userEmail ? REDACTED : 'None'}, user_name=${this.#userName ? REDACTED : 'None'})`;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      userId: this.userId,
+      userEmail: this.#userEmail ? REDACTED : undefined,
+      userName: this.#userName ? REDACTED : undefined,
+    };
+  }
+
+  [inspect.custom](): string {
+    return this.toString();
   }
 }

@@ -2,6 +2,7 @@ import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -84,6 +85,28 @@ describe('UserSession and extractActFromSession', () => {
     expect(thrown(() => sender.extractActFromSession(new UserSession({ userEmail: '' }))).message).toBe('Session must contain email');
     expect(thrown(() => sender.extractActFromSession('alice' as never)).message).toBe('Session must be UserSession or dictionary');
     expect(thrown(() => sender.extractActFromSession({ email: ['x'] })).code).toBe('ERR_INVALID_ARGUMENT');
+  });
+
+  it('a UserSession never prints the email or the name, by any route, and still reads them', () => {
+    const session = new UserSession({ userEmail: EMAIL, userName: NAME, userId: 'u-1' });
+    const printed = [
+      inspect(session),
+      inspect(session, { showHidden: true, depth: 5 }),
+      JSON.stringify(session),
+      JSON.stringify({ ...session }),
+      JSON.stringify([session]),
+      String(session),
+      `${session}`,
+    ];
+    for (const text of printed) {
+      expect(text).not.toContain(EMAIL);
+      expect(text).not.toContain(NAME);
+    }
+    expect(inspect(session)).toBe('UserSession(user_id=u-1, user_email=***REDACTED***, user_name=***REDACTED***)');
+    expect(JSON.parse(JSON.stringify(session))).toEqual({ userId: 'u-1', userEmail: '***REDACTED***', userName: '***REDACTED***' });
+    expect([session.userEmail, session.userName, session.userId]).toEqual([EMAIL, NAME, 'u-1']);
+    expect('userEmail' in session).toBe(true);
+    expect(String(new UserSession(EMAIL))).toBe('UserSession(user_id=None, user_email=***REDACTED***, user_name=None)');
   });
 
   it('prepareInSessionAct returns the act unchanged', () => {

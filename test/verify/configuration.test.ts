@@ -108,7 +108,7 @@ describe('a WebCrypto key verifies only the algorithm it was made for', () => {
 
   const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' });
-  const cases: Array<[string, AlgorithmIdentifier | RsaHashedImportParams | EcKeyImportParams, string[], string[]]> = [
+  const cases: Array<[string, webcrypto.AlgorithmIdentifier | webcrypto.RsaHashedImportParams | webcrypto.EcKeyImportParams, string[], string[]]> = [
     ['RSASSA-PKCS1-v1_5 SHA-256', { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, ['RS256'], ['RS384', 'PS256']],
     ['RSA-PSS SHA-384', { name: 'RSA-PSS', hash: 'SHA-384' }, ['PS384'], ['PS256', 'RS384']],
     ['ECDSA P-256', { name: 'ECDSA', namedCurve: 'P-256' }, ['ES256'], ['ES384']],

@@ -63,7 +63,7 @@ describe('policy', () => {
       [{ requiredScopes: [1] }, 'requiredScopes must be an array of non-empty strings'],
       [{ authorize: 'yes' }, 'authorize must be a function'],
     ] as const) {
-      const error = thrown(() => verifier(extra as Partial<VerifyOptions>));
+      const error = thrown(() => verifier(extra as unknown as Partial<VerifyOptions>));
       expect({ code: error.code, message: error.message }).toEqual({ code: 'ERR_CONFIGURATION', message });
     }
     // Empty lists are no policy.
