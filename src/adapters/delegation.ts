@@ -4,6 +4,8 @@
  */
 import { DualAuthError } from '../errors.js';
 import type { Delegation } from '../domain/delegation.js';
+import { isStrictCompactJws } from '../jwt/base64url.js';
+import { MAX_JWT_LENGTH } from '../jwt/verifier.js';
 
 export { DELEGATIONS, parseDelegation, type Delegation } from '../domain/delegation.js';
 
@@ -12,10 +14,7 @@ export const TOKEN_EXCHANGE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:token
 /** RFC 8693 token type of an OAuth access token: the default `subjectTokenType`. */
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 
-/** Longest subject token or act assertion accepted, in characters. */
-export const MAX_DELEGATION_TOKEN_LENGTH = 16_384;
 const MAX_TOKEN_TYPE_LENGTH = 256;
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /** What the exchange form of a vendor is built from. */
 export interface ExchangeRequest {
@@ -37,8 +36,8 @@ export function checkSubjectToken(subjectToken: unknown, subjectTokenType: unkno
   if (typeof subjectToken !== 'string' || subjectToken.length === 0) {
     throw new DualAuthError("subjectToken (the person's own token) is required with delegation 'token-exchange'", 'ERR_INVALID_ARGUMENT');
   }
-  if (subjectToken.length > MAX_DELEGATION_TOKEN_LENGTH || /\s/.test(subjectToken)) {
-    throw new DualAuthError(`subjectToken must be one token without whitespace, at most ${MAX_DELEGATION_TOKEN_LENGTH} characters`, 'ERR_INVALID_ARGUMENT');
+  if (subjectToken.length > MAX_JWT_LENGTH || /\s/.test(subjectToken)) {
+    throw new DualAuthError(`subjectToken must be one token without whitespace, at most ${MAX_JWT_LENGTH} characters`, 'ERR_INVALID_ARGUMENT');
   }
   if (subjectTokenType === undefined) return { subjectToken, subjectTokenType: ACCESS_TOKEN_TYPE };
   if (typeof subjectTokenType !== 'string' || !/^\S+:\S+$/.test(subjectTokenType) || subjectTokenType.length > MAX_TOKEN_TYPE_LENGTH) {
@@ -52,8 +51,9 @@ export function checkActAssertion(actAssertion: unknown): string {
   if (typeof actAssertion !== 'string' || actAssertion.length === 0) {
     throw new DualAuthError("actAssertion (the application's signed act assertion) is required with delegation 'assertion'", 'ERR_INVALID_ARGUMENT');
   }
-  if (actAssertion.length > MAX_DELEGATION_TOKEN_LENGTH || !COMPACT_JWS.test(actAssertion)) {
-    throw new DualAuthError(`actAssertion must be a compact JWS (three base64url parts), at most ${MAX_DELEGATION_TOKEN_LENGTH} characters`, 'ERR_INVALID_ARGUMENT');
+  // Strict base64url (RFC 7515 §2), as the API that receives it checks it: no padding, no whitespace, no unused bits set.
+  if (actAssertion.length > MAX_JWT_LENGTH || !isStrictCompactJws(actAssertion)) {
+    throw new DualAuthError(`actAssertion must be a compact JWS (three base64url parts), at most ${MAX_JWT_LENGTH} characters`, 'ERR_INVALID_ARGUMENT');
   }
   return actAssertion;
 }

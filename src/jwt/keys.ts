@@ -66,14 +66,18 @@ export function loadPrivateKey(source: string | KeyObject): KeyObject {
       throw keyLoadError('private', 'ValueError', path, { cause: error });
     }
   }
-  const bits = smallRsaModulus(key);
-  if (bits !== undefined) {
-    throw new KeyLoadError(smallRsaKeyMessage('Cannot load private key', bits), {
-      ...(path === undefined ? {} : { path }),
-      hint: `${path === undefined ? 'The key' : path} is a ${bits}-bit RSA key: use one of 2048 bits or more (the dual-auth keygen command makes one).`,
-    });
-  }
+  requireLargeEnoughKey(key, 'private', path);
   return key;
+}
+
+/** Throws the KeyLoadError of a key refused by its size: an RSA key under 2048 bits. */
+export function requireLargeEnoughKey(key: KeyObject, kind: 'private' | 'public', path: string | undefined): void {
+  const bits = smallRsaModulus(key);
+  if (bits === undefined) return;
+  throw new KeyLoadError(smallRsaKeyMessage(`Cannot load ${kind} key`, bits), {
+    ...(path === undefined ? {} : { path }),
+    hint: `${path === undefined ? 'The key' : path} is a ${bits}-bit RSA key: use one of 2048 bits or more (the dual-auth keygen command makes one).`,
+  });
 }
 
 /** An RSA private key of 2048 bits or more for RS256 (act JWTs, act assertions); anything else is refused at load time. */

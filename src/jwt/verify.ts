@@ -32,7 +32,7 @@ export type JwtCheckCode =
 export type ClaimFailure = 'missing' | 'invalid' | 'check_failed';
 
 /**
- * A failed check, with jose's error code (and, for a claim, its name and why), so code that maps
+ * A failed check, with jose's error code (and, for a claim or the `alg` header, its name and why), so code that maps
  * jose's errors maps these alike. It never holds the token, a claim value or the claims set.
  */
 export class JwtCheckError extends Error {
@@ -76,7 +76,8 @@ export function parseCompactJws(token: string, algorithms: ReadonlySet<string>, 
   const header = decodeJsonObject(token.slice(0, first), 'ERR_JWS_INVALID', 'JWS Protected Header is invalid');
   if (header.crit !== undefined || header.b64 !== undefined) throw new JwtCheckError('ERR_JWS_INVALID', 'Unsupported JWS header parameter');
   const alg = header.alg;
-  if (typeof alg !== 'string' || alg.length === 0) throw new JwtCheckError('ERR_JWS_INVALID', 'JWS "alg" (Algorithm) Header Parameter missing or invalid');
+  // Named ('alg'), so that a caller may report it as PyJWT does (an algorithm error, not a malformed token).
+  if (typeof alg !== 'string' || alg.length === 0) throw new JwtCheckError('ERR_JWS_INVALID', 'JWS "alg" (Algorithm) Header Parameter missing or invalid', 'alg', 'invalid');
   if (!algorithms.has(alg)) throw new JwtCheckError('ERR_JOSE_ALG_NOT_ALLOWED', '"alg" (Algorithm) Header Parameter value not allowed');
   return {
     header: header as JwsHeader,
@@ -175,40 +176,72 @@ export interface ClaimChecks {
   maxTokenAgeSeconds?: number | undefined;
   /** Claims that must be present. */
   requiredClaims?: readonly string[] | undefined;
+  /**
+   * Whose order the checks run in, which decides the error when several would fail: 'jose' (jwtVerify's:
+   * presence of iss, aud and the required claims, iss, aud, then the times) or 'pyjwt' (the reference's
+   * act JWT check: the required claims, the times' types, nbf, exp, aud, then iss). Default is 'jose'.
+   */
+  order?: 'jose' | 'pyjwt';
 }
 
+/** Throws a JwtCheckError when the claims fail a check. */
+export type ClaimsCheck = (claims: Record<string, unknown>) => void;
+
 /**
- * The claims check of jose's jwtVerify, built once: presence (iss, aud, iat for a maximum age, then
- * the required claims, in jose's order), iss, aud, then the times (iat and nbf types, nbf, exp type,
- * exp, the age). Failures are JwtCheckErrors with jose's codes, claims and reasons.
+ * The claims check of jose's jwtVerify (or, with `order: 'pyjwt'`, of PyJWT's decode), built once.
+ * Failures are JwtCheckErrors with jose's codes, claims and reasons.
  */
-export function createClaimsCheck(checks: ClaimChecks): (claims: Record<string, unknown>) => void {
+export function createClaimsCheck(checks: ClaimChecks): ClaimsCheck {
   const issuers = checks.issuer === undefined ? undefined : typeof checks.issuer === 'string' ? [checks.issuer] : [...checks.issuer];
   const audiences = checks.audience === undefined ? undefined : typeof checks.audience === 'string' ? [checks.audience] : [...checks.audience];
   const tolerance = checks.clockToleranceSeconds;
   const maxAge = checks.maxTokenAgeSeconds;
-  // jose checks presence in this order: iss, aud, iat (with a maximum age), then the required claims last to first.
-  const present = [...(checks.requiredClaims ?? [])];
-  if (maxAge !== undefined) present.push('iat');
-  if (audiences !== undefined) present.push('aud');
-  if (issuers !== undefined) present.push('iss');
-  const presence = [...new Set(present.reverse())];
+  const required = [...(checks.requiredClaims ?? [])];
 
-  return (claims) => {
-    for (const claim of presence) if (!Object.hasOwn(claims, claim)) throw claimError(claim, 'missing');
-    if (issuers !== undefined && !issuers.includes(claims.iss as string)) throw claimError('iss', 'check_failed');
-    if (audiences !== undefined && !audienceMatches(claims.aud, audiences)) throw claimError('aud', 'check_failed');
+  const times = (claims: Record<string, unknown>, pyjwtOrder: boolean): void => {
     const now = Math.floor(Date.now() / 1000);
+    // PyJWT checks the types of exp, nbf and iat before any time; jose checks iat, nbf and exp as it reaches each.
+    let exp: number | undefined;
+    let nbf: number | undefined;
+    if (pyjwtOrder) {
+      exp = numericDate(claims, 'exp', false);
+      nbf = numericDate(claims, 'nbf', false);
+    }
     const iat = numericDate(claims, 'iat', maxAge !== undefined);
-    const nbf = numericDate(claims, 'nbf', false);
+    if (!pyjwtOrder) nbf = numericDate(claims, 'nbf', false);
     if (nbf !== undefined && nbf > now + tolerance) throw claimError('nbf', 'check_failed');
-    const exp = numericDate(claims, 'exp', false);
+    if (!pyjwtOrder) exp = numericDate(claims, 'exp', false);
     if (exp !== undefined && exp <= now - tolerance) throw new JwtCheckError('ERR_JWT_EXPIRED', '"exp" claim timestamp check failed', 'exp', 'check_failed');
     if (maxAge !== undefined) {
       const age = now - (iat as number);
       if (age - tolerance > maxAge) throw new JwtCheckError('ERR_JWT_EXPIRED', '"iat" claim timestamp check failed (too far in the past)', 'iat', 'check_failed');
       if (age < -tolerance) throw claimError('iat', 'check_failed');
     }
+  };
+
+  if (checks.order === 'pyjwt') {
+    return (claims) => {
+      for (const claim of required) if (!Object.hasOwn(claims, claim)) throw claimError(claim, 'missing');
+      times(claims, true);
+      if (audiences !== undefined) {
+        if (!Object.hasOwn(claims, 'aud')) throw claimError('aud', 'missing');
+        if (!audienceMatches(claims.aud, audiences)) throw claimError('aud', 'check_failed');
+      }
+      if (issuers !== undefined && !issuers.includes(claims.iss as string)) throw claimError('iss', 'check_failed');
+    };
+  }
+
+  // jose checks presence in this order: iss, aud, iat (with a maximum age), then the required claims last to first.
+  const present = [...required];
+  if (maxAge !== undefined) present.push('iat');
+  if (audiences !== undefined) present.push('aud');
+  if (issuers !== undefined) present.push('iss');
+  const presence = [...new Set(present.reverse())];
+  return (claims) => {
+    for (const claim of presence) if (!Object.hasOwn(claims, claim)) throw claimError(claim, 'missing');
+    if (issuers !== undefined && !issuers.includes(claims.iss as string)) throw claimError('iss', 'check_failed');
+    if (audiences !== undefined && !audienceMatches(claims.aud, audiences)) throw claimError('aud', 'check_failed');
+    times(claims, false);
   };
 }
 

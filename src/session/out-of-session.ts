@@ -3,17 +3,23 @@
  * act JWT signed by the application (RS256 by default), verifies it, then
  * requests its token. An act assertion addressed to the agent and the API
  * (aud array) is verified the same way and then forwarded unchanged.
+ *
+ * The JWT is checked by the package's one JWT verifier (src/jwt/verifier.ts) with
+ * one fixed key or the application's JWKS (src/jwt/key-sources.ts: cache,
+ * cooldown, stale window, abort), its claims in PyJWT's order so that each
+ * failure reads as the reference's ("Act JWT invalid: <PyJWT error class>").
  */
 import { KeyObject, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { JWTPayload, JWTVerifyGetKey } from 'jose';
+import type { JWTPayload } from 'jose';
 import type { BaseAdapter, TokenRequestParams } from '../adapters/base.js';
 import type { TokenResponse } from '../domain/token-response.js';
 import { ActVerificationError, DualAuthError, type DualAuthErrorCode } from '../errors.js';
-import { createFetch } from '../http/client.js';
 import { isStrictCompactJws } from '../jwt/base64url.js';
-import { verifyRs256Compact } from '../jwt/compact.js';
-import { algorithmForKey, APP_SIGNING_ALGORITHMS, keyLoadError, pythonFileErrorName, smallRsaKeyMessage, smallRsaModulus, type AppSigningAlgorithm } from '../jwt/keys.js';
+import { createRemoteKeys, jwksSettings, singleKey, type JwksCacheOptions, type VerificationKeys } from '../jwt/key-sources.js';
+import { algorithmForKey, APP_SIGNING_ALGORITHMS, keyLoadError, pythonFileErrorName, requireLargeEnoughKey, type AppSigningAlgorithm } from '../jwt/keys.js';
+import { createJwtVerifier, MAX_JWT_LENGTH, type JwtVerifier } from '../jwt/verifier.js';
+import { createClaimsCheck, type ClaimsCheck } from '../jwt/verify.js';
 import type { CaOption } from '../http/tls.js';
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
 import { NON_NEGATIVE, POSITIVE, POSITIVE_INTEGER, numberOption } from '../options.js';
@@ -29,7 +35,6 @@ const NO_ATTRIBUTES = Object.freeze({});
 
 /** As the reference: no leeway. */
 const DEFAULT_CLOCK_TOLERANCE_SECONDS = 0;
-const DEFAULT_MAX_JWT_LENGTH = 16_384;
 
 /**
  * The longest act JWT lifetime (exp - iat) accepted by default: the longest ttl the
@@ -43,13 +48,17 @@ export const DEFAULT_MAX_ACT_LIFETIME_SECONDS = 300;
  */
 const REQUIRED_CLAIMS = ['exp', 'iat', 'jti'] as const;
 
-export interface OutOfSessionTokenRequestOptions {
+/** With `jwksUri`, the JWKS options (`jwksTimeoutMs`, `jwksCooldownMs`, `jwksCacheMaxAgeMs`, `jwksMaxStaleMs`) apply as for the verifier. */
+export interface OutOfSessionTokenRequestOptions extends JwksCacheOptions {
   adapter: BaseAdapter;
   /** Path to the application's PEM public key (as in Python). */
   appPublicKeyPath?: string;
   /** The PEM text itself, or a KeyObject. */
   appPublicKey?: string | KeyObject;
-  /** Or the application's JWKS URL: keys picked by `kid`, rotation without restarts. */
+  /**
+   * Or the application's JWKS URL (HTTPS): keys picked by `kid`, rotation without restarts; cached,
+   * refetched and kept through an outage as the verifier's (the `jwks*` options).
+   */
   jwksUri?: string;
   /** Private CA for `jwksUri`. */
   ca?: CaOption;
@@ -91,13 +100,16 @@ export interface VerifyActJwtParams {
   expectedAudience: string;
   /** This agent's client id: an act assertion naming another agent (`azp`) is refused. Default: `azp` not checked. */
   agentId?: string;
+  /** Aborts the verification, e.g. while the application's JWKS is fetched (ERR_ABORTED). Default is none. */
+  signal?: AbortSignal;
 }
 
 export class OutOfSessionTokenRequest {
   readonly adapter: BaseAdapter;
-  private readonly key: KeyObject | JWTVerifyGetKey;
-  /** The allowed algorithms; for a single key, the one it signs with. */
-  private readonly algorithms: AppSigningAlgorithm[];
+  /** Signature (with the one key, or the JWKS key of the JWT's `kid`) and claims. */
+  private readonly verifyJwt: JwtVerifier;
+  /** The claims check for the last audience asked for: an agent verifies for its one endpoint. */
+  #claimsCheck: { audience: string; check: ClaimsCheck } | undefined;
   private readonly expectedIssuer: string | undefined;
   private readonly clockTolerance: number;
   private readonly replayCache: ReplayCache;
@@ -118,18 +130,21 @@ export class OutOfSessionTokenRequest {
     this.adapter = options.adapter;
     this.logger = toLogger(options.logger);
     const allowed = resolveAlgorithms(options.algorithms);
-    this.key = loadVerificationKey(options, this.logger, allowed);
-    this.algorithms = this.key instanceof KeyObject ? [algorithmForKey(this.key)!] : allowed;
+    const keys = loadVerificationKeys(options, this.logger, allowed);
+    // A single key verifies the one algorithm it signs with.
+    const algorithms = keys.single === undefined ? allowed : [algorithmForKey(keys.single)!];
+    // An empty signature is parsed, so that `alg: none` is refused as PyJWT refuses it (InvalidAlgorithmError).
+    this.verifyJwt = createJwtVerifier(keys, algorithms, { aborted: () => new DualAuthError('Act JWT verification aborted', 'ERR_ABORTED'), allowEmptySignature: true });
     this.expectedIssuer = options.expectedIssuer;
     this.clockTolerance = numberOption('clockToleranceSeconds', options.clockToleranceSeconds, DEFAULT_CLOCK_TOLERANCE_SECONDS, NON_NEGATIVE);
     this.replayCache = options.replayCache ?? new MemoryReplayCache();
-    this.maxJwtLength = numberOption('maxJwtLength', options.maxJwtLength, DEFAULT_MAX_JWT_LENGTH, POSITIVE_INTEGER);
+    this.maxJwtLength = numberOption('maxJwtLength', options.maxJwtLength, MAX_JWT_LENGTH, POSITIVE_INTEGER);
     this.maxLifetime = numberOption('maxLifetimeSeconds', options.maxLifetimeSeconds, DEFAULT_MAX_ACT_LIFETIME_SECONDS, POSITIVE);
     this.cache = resolveTokenStore(options.cache);
     this.logger.info({ event: 'outofsession_handler_init', adapter_type: this.adapter.constructor.name }, 'Out-of-session handler initialized');
   }
 
-  /** Verifies the act JWT (RS256, signature, exp, aud; jti not seen before; act.sub) and returns its act. */
+  /** Verifies the act JWT (signature, exp, aud, iat, lifetime; jti not seen before; act.sub) and returns its act. */
   async receiveAndVerifyActJwt(params: VerifyActJwtParams): Promise<Act>;
   async receiveAndVerifyActJwt(actJwt: string, expectedAudience: string): Promise<Act>;
   async receiveAndVerifyActJwt(first: VerifyActJwtParams | string, expectedAudience?: string): Promise<Act> {
@@ -137,28 +152,16 @@ export class OutOfSessionTokenRequest {
     return traced(SPANS.actJwtVerify, NO_ATTRIBUTES, (span) => this.#receiveAndVerifyActJwt(params, span));
   }
 
-  async #receiveAndVerifyActJwt({ actJwt, expectedAudience: audience, agentId }: VerifyActJwtParams, span: SpanRecorder | undefined): Promise<Act> {
+  async #receiveAndVerifyActJwt({ actJwt, expectedAudience: audience, agentId, signal }: VerifyActJwtParams, span: SpanRecorder | undefined): Promise<Act> {
     if (!audience || typeof audience !== 'string') throw new DualAuthError('expectedAudience is required', 'ERR_INVALID_ARGUMENT');
-    // Strict base64url before any parsing (RFC 7515 §2): jose's decoder would skip whitespace and padding.
+    if (signal?.aborted) throw this.fail('Act JWT verification aborted', 'ERR_ABORTED', 'jwt_verify_aborted');
+    // Strict base64url before any parsing (RFC 7515 §2): the "DecodeError" of every malformed JWT, whatever its header says.
     if (typeof actJwt !== 'string' || actJwt.length > this.maxJwtLength || !isStrictCompactJws(actJwt, true)) {
       throw this.fail('Act JWT invalid: DecodeError', 'ERR_ACT_INVALID', 'jwt_invalid');
     }
     let payload: JWTPayload;
     try {
-      // One known RSA key: node:crypto directly (see src/jwt/compact.ts). A JWKS, EC or Ed25519 key: jose (by kid for a JWKS).
-      payload =
-        this.key instanceof KeyObject && this.algorithms[0] === 'RS256'
-          ? verifyRs256Compact(actJwt, this.key, { audience, clockToleranceSeconds: this.clockTolerance, issuer: this.expectedIssuer, required: REQUIRED_CLAIMS })
-          : (
-              // jose is loaded here, at the first act JWT it verifies, not when the package is imported.
-              await (await import('jose')).jwtVerify(actJwt, this.key as JWTVerifyGetKey, {
-                algorithms: this.algorithms,
-                audience,
-                requiredClaims: [...REQUIRED_CLAIMS],
-                clockTolerance: this.clockTolerance,
-                ...(this.expectedIssuer ? { issuer: this.expectedIssuer } : {}),
-              })
-            ).payload;
+      payload = await this.verifyJwt(actJwt, signal, this.claimsCheckFor(audience));
     } catch (error) {
       throw this.mapVerifyError(error);
     }
@@ -208,7 +211,22 @@ export class OutOfSessionTokenRequest {
     return requestDualSubjectToken(this.adapter, toParams(first, act, scope), 'outofsession', this.logger, this.cache);
   }
 
-  /** By jose's error codes (also those of src/jwt's checks), so jose need not be loaded to map them. */
+  /** The act JWT's claims check for `audience`: the required claims, exp, nbf, aud and iss, in PyJWT's order. */
+  private claimsCheckFor(audience: string): ClaimsCheck {
+    if (this.#claimsCheck?.audience !== audience) {
+      const check = createClaimsCheck({
+        audience,
+        issuer: this.expectedIssuer,
+        clockToleranceSeconds: this.clockTolerance,
+        requiredClaims: REQUIRED_CLAIMS,
+        order: 'pyjwt',
+      });
+      this.#claimsCheck = { audience, check };
+    }
+    return this.#claimsCheck.check;
+  }
+
+  /** By jose's error codes (those of src/jwt's checks and of jose's key sets) into the reference's texts. */
   private mapVerifyError(error: unknown): ActVerificationError {
     const { code, claim, reason } = (error ?? {}) as { code?: unknown; claim?: unknown; reason?: unknown };
     switch (code) {
@@ -226,6 +244,12 @@ export class OutOfSessionTokenRequest {
         return this.fail('Act JWT signature invalid', 'ERR_ACT_SIGNATURE', 'jwt_invalid_signature');
       case 'ERR_JOSE_ALG_NOT_ALLOWED':
         return this.fail('Act JWT invalid: InvalidAlgorithmError', 'ERR_ACT_INVALID', 'jwt_invalid');
+      case 'ERR_JWS_INVALID':
+        // As PyJWT: a header without a usable `alg` is an algorithm error; anything else malformed a DecodeError.
+        if (claim === 'alg') return this.fail('Act JWT invalid: InvalidAlgorithmError', 'ERR_ACT_INVALID', 'jwt_invalid');
+        break;
+      case 'ERR_ABORTED':
+        return this.fail('Act JWT verification aborted', 'ERR_ABORTED', 'jwt_verify_aborted');
       case 'ERR_JWKS_TIMEOUT':
         return this.fail('Act JWT invalid: KeyFetchError', 'ERR_ACT_INVALID', 'jwt_key_fetch_failed');
     }
@@ -247,8 +271,9 @@ function resolveAlgorithms(algorithms: OutOfSessionTokenRequestOptions['algorith
   return [...algorithms];
 }
 
-function loadVerificationKey(options: OutOfSessionTokenRequestOptions, logger: Logger, algorithms: readonly AppSigningAlgorithm[]): KeyObject | JWTVerifyGetKey {
-  if (options.jwksUri) return lazyRemoteJwks(new URL(options.jwksUri), createFetch({ ca: options.ca, retries: 1 }));
+/** One public key (the reference: a PEM file), or the application's JWKS; an RSA key under 2048 bits is refused here. */
+function loadVerificationKeys(options: OutOfSessionTokenRequestOptions, logger: Logger, algorithms: readonly AppSigningAlgorithm[]): VerificationKeys {
+  if (options.jwksUri) return createRemoteKeys({ jwksUri: options.jwksUri, ca: options.ca, ...jwksSettings(options) });
   const source = options.appPublicKey ?? options.appPublicKeyPath;
   if (!source) throw new DualAuthError('OutOfSessionTokenRequest needs appPublicKeyPath, appPublicKey or jwksUri', 'ERR_INVALID_ARGUMENT');
   const path = typeof source === 'string' && !source.includes('-----BEGIN') ? source : undefined;
@@ -278,19 +303,11 @@ function loadVerificationKey(options: OutOfSessionTokenRequestOptions, logger: L
     const found = alg === undefined ? '' : `: it is an ${alg} key (pass algorithms: ['${alg}'])`;
     throw keyLoadError('public', 'ValueError', path, { expected: `a public key for ${algorithms.join(' or ')}${found}` });
   }
-  const bits = smallRsaModulus(key);
-  if (bits !== undefined) {
+  try {
+    requireLargeEnoughKey(key, 'public', path);
+  } catch (error) {
     logger.error({ event: 'public_key_load_error', error_type: 'KeyTooSmall' }, 'Failed to load public key');
-    throw new DualAuthError(smallRsaKeyMessage('Cannot load public key', bits), 'ERR_KEY_LOAD');
+    throw error;
   }
-  return key;
-}
-
-/** jose's remote key set for `url`, made (and jose loaded) at the first act JWT, not at construction. */
-function lazyRemoteJwks(url: URL, fetchJwks: ReturnType<typeof createFetch>): JWTVerifyGetKey {
-  let keys: Promise<JWTVerifyGetKey> | undefined;
-  return async (header, token) => {
-    keys ??= import('jose').then(({ createRemoteJWKSet, customFetch }) => createRemoteJWKSet(url, { [customFetch]: fetchJwks }));
-    return (await keys)(header, token);
-  };
+  return singleKey(key);
 }

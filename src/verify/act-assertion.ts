@@ -18,17 +18,17 @@ import { MAX_JTI_LENGTH } from '../domain/jti.js';
 import { ReplayCacheFullError, type ReplayCache } from '../domain/replay-cache.js';
 import { computeAth } from '../jwt/ath.js';
 import { algorithmForKey, APP_SIGNING_ALGORITHMS } from '../jwt/keys.js';
+import { createLocalKeys, type VerificationKeys } from '../jwt/key-sources.js';
+import { createJwtVerifier, MAX_JWT_LENGTH } from '../jwt/verifier.js';
+import { createClaimsCheck } from '../jwt/verify.js';
 import { POSITIVE, numberOption } from '../options.js';
 import { mapVerifyError } from './errors.js';
 import { humanFromAct } from './identity.js';
-import { createJwtVerifier } from './jws.js';
-import { createLocalKeys, resolveAlgorithms, type VerificationKeys } from './keys.js';
+import { resolveAlgorithms } from './keys.js';
 import type { HumanIdentity, VerifyOptions } from './types.js';
 
 /** The reference signs with exp = iat + 300. */
 export const DEFAULT_ACT_ASSERTION_MAX_AGE_SECONDS = 300;
-/** Larger inputs are refused before parsing: no legitimate assertion comes near. */
-export const MAX_JWT_LENGTH = 16 * 1024;
 
 export interface VerifiedAssertion {
   human: HumanIdentity;
@@ -59,29 +59,27 @@ export function createActAssertionVerifier(options: VerifyOptions, clockToleranc
   const replay = replayCheck(options, audience, clockToleranceSeconds);
 
   // Built once: the per-call path allocates nothing but the result.
-  const verifyJwt = createJwtVerifier(
-    key,
-    assertionAlgorithms(options.actAssertionAlgorithms, key),
-    {
-      audience,
-      clockToleranceSeconds,
-      maxTokenAgeSeconds: maxAge,
-      requiredClaims: replay ? ['exp', 'iat', 'jti'] : ['exp', 'iat'],
-      issuer: options.actAssertionIssuer,
-    },
-    () => new DualAuthError('Verification aborted', 'ERR_ABORTED'),
-  );
+  const verifyJwt = createJwtVerifier(key, assertionAlgorithms(options.actAssertionAlgorithms, key), {
+    aborted: () => new DualAuthError('Verification aborted', 'ERR_ABORTED'),
+  });
+  const checkClaims = createClaimsCheck({
+    audience,
+    clockToleranceSeconds,
+    maxTokenAgeSeconds: maxAge,
+    requiredClaims: replay ? ['exp', 'iat', 'jti'] : ['exp', 'iat'],
+    issuer: options.actAssertionIssuer,
+  });
 
   return {
     async verify(assertion, accessToken, agentId, requireAgent) {
       if (assertion === undefined || assertion === null || assertion === '') {
         throw new DualAuthError('X-Act-Assertion is missing', 'ERR_ACT_ASSERTION_MISSING');
       }
-      // The format is checked strictly when it is parsed (../jwt/verify.ts).
+      // The format is checked strictly when it is parsed (src/jwt/verify.ts).
       if (typeof assertion !== 'string' || assertion.length > MAX_JWT_LENGTH) throw new DualAuthError('Act assertion is malformed', 'ERR_ACT_ASSERTION_INVALID');
       let claims: JWTPayload;
       try {
-        claims = await verifyJwt(assertion, undefined);
+        claims = await verifyJwt(assertion, undefined, checkClaims);
       } catch (error) {
         throw mapVerifyError(error, 'assertion');
       }

@@ -1,6 +1,6 @@
 /** The public types of the resource-server side. */
-import type { KeyObject } from 'node:crypto';
-import type { CryptoKey, JSONWebKeySet, JWK, JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
+import type { JwksCacheOptions, VerifyKey } from '../jwt/key-sources.js';
 import type { LoggerLike } from '../logging.js';
 import type { ReplayCache } from '../domain/replay-cache.js';
 
@@ -17,12 +17,7 @@ export type Vendor = 'keycloak' | 'auth0' | 'okta' | 'entraid';
  */
 export type TokenLayout = 'act' | 'delegated' | 'assertion';
 
-/**
- * A verification key: a Node KeyObject, a WebCrypto CryptoKey, a public JWK, a JWK
- * Set (`{ keys: [...] }`), or PEM text (SPKI public key or X.509 certificate).
- * Symmetric keys are refused: the IAMs sign access tokens with asymmetric keys.
- */
-export type VerifyKey = KeyObject | CryptoKey | JWK | JSONWebKeySet | string;
+export type { VerifyKey };
 
 export interface AgentIdentity {
   /** The agent's identifier: its OAuth client id (Keycloak/Auth0 `azp`, Okta `cid`, EntraID `appid`/`azp`). */
@@ -63,7 +58,8 @@ export type AuthorizeCallback = (
   request?: unknown,
 ) => boolean | Promise<boolean>;
 
-export interface VerifyOptions {
+/** The JWKS options (`jwksTimeoutMs`, `jwksCooldownMs`, `jwksCacheMaxAgeMs`, `jwksMaxStaleMs`) are those of JwksCacheOptions. */
+export interface VerifyOptions extends JwksCacheOptions {
   /**
    * The IAM that issues the tokens: where its tokens carry the agent, roles and scopes, its default
    * JWKS path, and how its agent-only tokens look. Required; no default.
@@ -87,20 +83,6 @@ export interface VerifyOptions {
   algorithms?: string[];
   /** Leeway for exp, nbf and iat (a finite number >= 0). Default is 30 (seconds). */
   clockToleranceSeconds?: number;
-  /** Deadline of one JWKS fetch. Default is 5000 (5 seconds). */
-  jwksTimeoutMs?: number;
-  /** Minimum time between two JWKS fetches caused by unknown `kid`s. Default is 30000 (30 seconds). */
-  jwksCooldownMs?: number;
-  /** Maximum age of the cached JWKS before a refetch. Default is 600000 (10 minutes). */
-  jwksCacheMaxAgeMs?: number;
-  /**
-   * How long past `jwksCacheMaxAgeMs` the keys last fetched keep verifying while the JWKS endpoint
-   * cannot be reached (refused, timed out, an error status, not a key set): a fail-open window that
-   * keeps an API up through an IAM outage (docs/reliability.md). While it lasts, one refetch is tried
-   * per `jwksCooldownMs`; the others verify with the cached keys at once. Past it, verification fails
-   * with ERR_JWKS_UNAVAILABLE (503). 0 turns it off. Default is 3600000 (1 hour).
-   */
-  jwksMaxStaleMs?: number;
 
   /**
    * The layout(s) this API accepts; with several, each token is read in the layout its claims show

@@ -7,29 +7,26 @@
  *
  * Everything that does not depend on the token is built once, in
  * createDualSubjectVerifier; the per-call path is one node:crypto signature
- * check (./jws.ts) plus a few property reads.
+ * check (src/jwt/verifier.ts) plus a few property reads.
  */
 import type { JWTPayload } from 'jose';
 import { ConfigurationError, DualAuthError } from '../errors.js';
 import { toLogger } from '../logging.js';
-import { NON_NEGATIVE, POSITIVE, numberOption } from '../options.js';
-import { createActAssertionVerifier, MAX_JWT_LENGTH } from './act-assertion.js';
+import { NON_NEGATIVE, numberOption } from '../options.js';
+import { createRemoteKeys, createLocalKeys, jwksSettings, type RemoteKeyOptions, type VerificationKeys } from '../jwt/key-sources.js';
+import { createJwtVerifier, MAX_JWT_LENGTH } from '../jwt/verifier.js';
+import { createClaimsCheck } from '../jwt/verify.js';
+import { createActAssertionVerifier } from './act-assertion.js';
 import { mapVerifyError } from './errors.js';
 import { agentFromClaims } from './identity.js';
 import { checkAssertionOptions, createPersonReader, layoutsUseAssertion, resolveLayoutSettings } from './layout.js';
-import { createJwtVerifier } from './jws.js';
-import { createLocalKeys, createRemoteKeys, resolveAlgorithms, type VerificationKeys } from './keys.js';
+import { resolveAlgorithms } from './keys.js';
 import { createPolicy } from './policy.js';
 import { SPANS, traced, type SpanRecorder } from '../telemetry/index.js';
 import { getProfile } from './profiles.js';
 import type { DualSubjectIdentity, DualSubjectVerifier, VerifyCallOptions, VerifyOptions } from './types.js';
 
 export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
-const DEFAULT_JWKS_TIMEOUT_MS = 5_000;
-const DEFAULT_JWKS_COOLDOWN_MS = 30_000;
-const DEFAULT_JWKS_CACHE_MAX_AGE_MS = 600_000;
-/** As Microsoft.IdentityModel's LastKnownGoodLifetime: an hour of IAM outage without refusing valid tokens. */
-const DEFAULT_JWKS_MAX_STALE_MS = 3_600_000;
 
 /**
  * Builds a verifier for one API. Keep it for the life of the process: it holds
@@ -76,14 +73,15 @@ function buildVerifier(options: VerifyOptions, shareRemote: boolean): DualSubjec
   const policy = createPolicy(options);
   const logger = toLogger(options.logger);
 
-  const verifyJwt = createJwtVerifier(key, algorithms, { issuer, audience, clockToleranceSeconds: clockTolerance }, abortedError);
+  const verifyJwt = createJwtVerifier(key, algorithms, { aborted: abortedError });
+  const checkClaims = createClaimsCheck({ issuer, audience, clockToleranceSeconds: clockTolerance });
 
   const verifyOnce = async (token: string | undefined | null, call: VerifyCallOptions | undefined, span: SpanRecorder | undefined): Promise<DualSubjectIdentity> => {
     try {
       if (token === undefined || token === null || token === '') {
         throw new DualAuthError('Access token is missing', 'ERR_TOKEN_MISSING');
       }
-      // Longer than any real token: refused before parsing. The format is checked strictly next (../jwt/verify.ts).
+      // Longer than any real token: refused before parsing. The format is checked strictly next (src/jwt/verify.ts).
       if (typeof token !== 'string' || token.length > MAX_JWT_LENGTH) throw new DualAuthError('Access token is malformed', 'ERR_TOKEN_INVALID');
       const signal = call?.signal ?? outerSignal;
       if (outerSignal?.aborted || signal?.aborted) throw new DualAuthError('Verification aborted', 'ERR_ABORTED');
@@ -91,7 +89,7 @@ function buildVerifier(options: VerifyOptions, shareRemote: boolean): DualSubjec
       let claims: JWTPayload;
       try {
         // A remote key set learns the signal, so that an aborted call does not leave its JWKS fetch running.
-        claims = await verifyJwt(token, signal);
+        claims = await verifyJwt(token, signal, checkClaims);
       } catch (error) {
         throw mapVerifyError(error, 'token');
       }
@@ -140,14 +138,7 @@ function resolveKeys(options: VerifyOptions, issuer: string | string[], shareRem
 
 /** A remote key set for `jwksUri` (the IAM's, or the application's for act assertions) with the verifier's fetch settings. */
 function remoteKeys(options: VerifyOptions, jwksUri: string, shareRemote: boolean): VerificationKeys {
-  const remote = {
-    jwksUri,
-    ca: options.ca,
-    timeoutMs: numberOption('jwksTimeoutMs', options.jwksTimeoutMs, DEFAULT_JWKS_TIMEOUT_MS, POSITIVE),
-    cooldownMs: numberOption('jwksCooldownMs', options.jwksCooldownMs, DEFAULT_JWKS_COOLDOWN_MS, NON_NEGATIVE),
-    cacheMaxAgeMs: numberOption('jwksCacheMaxAgeMs', options.jwksCacheMaxAgeMs, DEFAULT_JWKS_CACHE_MAX_AGE_MS, POSITIVE),
-    maxStaleMs: numberOption('jwksMaxStaleMs', options.jwksMaxStaleMs, DEFAULT_JWKS_MAX_STALE_MS, NON_NEGATIVE),
-  };
+  const remote: RemoteKeyOptions = { jwksUri, ca: options.ca, ...jwksSettings(options) };
   if (!shareRemote) return createRemoteKeys({ ...remote, signal: options.signal });
   return sharedRemoteKeys(remote);
 }
@@ -156,7 +147,7 @@ function remoteKeys(options: VerifyOptions, jwksUri: string, shareRemote: boolea
 const SHARED_LIMIT = 32;
 const shared = new Map<string, VerificationKeys>();
 
-function sharedRemoteKeys(remote: Parameters<typeof createRemoteKeys>[0]): VerificationKeys {
+function sharedRemoteKeys(remote: RemoteKeyOptions): VerificationKeys {
   const ca = remote.ca === undefined ? '' : (Array.isArray(remote.ca) ? remote.ca : [remote.ca]).map(String).join('\n');
   const cacheKey = JSON.stringify([remote.jwksUri, ca, remote.timeoutMs, remote.cooldownMs, remote.cacheMaxAgeMs, remote.maxStaleMs]);
   let set = shared.get(cacheKey);

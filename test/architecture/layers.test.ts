@@ -1,6 +1,6 @@
 /**
  * Dependencies run one way (docs/architecture.md): domain types at the bottom,
- * then the JWT and HTTP layers, configuration and secrets, adapters, session
+ * then the HTTP layer, the JWT layer (its key sets fetched over HTTP), configuration and secrets, adapters, session
  * orchestration, API calls and the verifier, and the entry points on top.
  * A module may import its own folder or a lower layer, never a higher one, and
  * no module may reach itself again through its imports (type imports included).
@@ -16,7 +16,9 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
   ['errors.ts'],
   ['logging.ts', 'python-json.ts', 'version.ts', 'optional.ts', 'options.ts', 'telemetry'],
   ['domain'],
-  ['jwt', 'http'],
+  ['http'],
+  // Key sets are fetched over the one HTTP layer.
+  ['jwt'],
   ['secrets', 'config'],
   ['adapters'],
   ['session', 'verify'],

@@ -27,6 +27,7 @@ import {
 } from '../../src/index.js';
 import { auditLogger, markSensitive, rejection, thrown } from '../helpers/log-audit.js';
 import { decodeJwt, json, startTestServer, type TestServer } from '../helpers/https-server.js';
+import { malleatedCopies } from '../helpers/malleate.js';
 
 const SECRET = `client-secret-${randomBytes(8).toString('hex')}`;
 /** A person's own token: a JWT-shaped value, sensitive like any token. */
@@ -381,6 +382,15 @@ describe("delegation 'assertion': an agent-only token, the application's asserti
     expect((await rejection(keycloak('assertion').requestToken({ agentId: 'a', scope: [] }))).message).toBe(
       "actAssertion (the application's signed act assertion) is required with delegation 'assertion'",
     );
+  });
+
+  it('the assertion must be strict base64url, as the API checks it (no padding, whitespace or unused bits set)', async () => {
+    const copies = malleatedCopies(ASSERTION);
+    expect(copies.map(([name]) => name)).toContain('non-zero unused bits in the signature');
+    for (const [name, copy] of copies) {
+      const error = await rejection(keycloak('assertion').requestToken({ agentId: 'a', scope: [], actAssertion: copy }));
+      expect([name, error.code, error.message]).toEqual([name, 'ERR_INVALID_ARGUMENT', 'actAssertion must be a compact JWS (three base64url parts), at most 16384 characters']);
+    }
   });
 });
 

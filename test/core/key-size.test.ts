@@ -12,10 +12,14 @@ import {
   EntraIDAdapter,
   HybridSender,
   KeycloakAdapter,
+  KeyLoadError,
   OutOfSessionTokenRequest,
   createDualSubjectVerifier,
 } from '../../src/index.js';
-import { signCompact, verifyRs256Compact } from '../../src/jwt/compact.js';
+import { signCompact } from '../../src/jwt/compact.js';
+import { singleKey } from '../../src/jwt/key-sources.js';
+import { createJwtVerifier } from '../../src/jwt/verifier.js';
+import { createClaimsCheck } from '../../src/jwt/verify.js';
 import { thrown } from '../helpers/log-audit.js';
 
 const large = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -38,10 +42,23 @@ describe.each([512, 1024])('a %i-bit RSA key', (bits) => {
     tooSmall(thrown(() => new HybridSender({ privateKey: small.privateKey })));
   });
 
-  it('does not verify act JWTs (OutOfSessionTokenRequest: PEM, KeyObject, private key given by mistake)', () => {
-    tooSmall(thrown(() => new OutOfSessionTokenRequest({ adapter: adapter(), appPublicKey: pem(small.publicKey) })));
-    tooSmall(thrown(() => new OutOfSessionTokenRequest({ adapter: adapter(), appPublicKey: small.publicKey })));
-    tooSmall(thrown(() => new OutOfSessionTokenRequest({ adapter: adapter(), appPublicKey: small.privateKey })));
+  it('does not verify act JWTs (OutOfSessionTokenRequest: path, PEM, KeyObject, private key given by mistake): a KeyLoadError at construction', () => {
+    const publicPath = join(dir, `small-${bits}-public.pem`);
+    writeFileSync(publicPath, pem(small.publicKey));
+    const errors = [
+      thrown(() => new OutOfSessionTokenRequest({ adapter: adapter(), appPublicKeyPath: publicPath })),
+      thrown(() => new OutOfSessionTokenRequest({ adapter: adapter(), appPublicKey: pem(small.publicKey) })),
+      thrown(() => new OutOfSessionTokenRequest({ adapter: adapter(), appPublicKey: small.publicKey })),
+      thrown(() => new OutOfSessionTokenRequest({ adapter: adapter(), appPublicKey: small.privateKey })),
+    ];
+    for (const error of errors) {
+      tooSmall(error);
+      // As the other key loaders (HybridSender, the adapters): the class callers catch, the reference's message.
+      expect(error).toBeInstanceOf(KeyLoadError);
+      expect(error.message).toBe(`Cannot load public key: RSA keys must be 2048 bits or larger (this one has ${bits})`);
+    }
+    expect((errors[0] as KeyLoadError).path).toBe(publicPath);
+    expect((errors[1] as KeyLoadError).path).toBeUndefined();
   });
 
   it('does not sign EntraID act assertions', () => {
@@ -75,10 +92,11 @@ describe.each([512, 1024])('a %i-bit RSA key', (bits) => {
     tooSmall(thrown(() => new KeycloakAdapter(config, { privateKeyJwt: { privateKey: small.privateKey, alg: 'PS256' } })));
   });
 
-  it('the node:crypto JWS functions refuse it too', () => {
+  it('the node:crypto JWS functions refuse it too', async () => {
     expect(() => signCompact('RS256', { alg: 'RS256' }, { a: 1 }, small.privateKey)).toThrow(/2048 bits/);
     const jwt = signCompact('RS256', { alg: 'RS256' }, { aud: 'x', exp: 2 ** 40 }, large.privateKey);
-    expect(() => verifyRs256Compact(jwt, small.publicKey, { audience: 'x', clockToleranceSeconds: 0, required: [] })).toThrow(/2048 bits/);
+    const verify = createJwtVerifier(singleKey(small.publicKey), ['RS256'], { aborted: () => new Error('aborted') });
+    await expect(verify(jwt, undefined, createClaimsCheck({ audience: 'x', clockToleranceSeconds: 0 }))).rejects.toThrow(/2048 bits/);
   });
 });
 

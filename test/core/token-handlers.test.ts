@@ -116,8 +116,10 @@ describe('inputs refused before any request is sent', () => {
         expect(missing.message).toMatch(/actAssertion/);
       });
       expect(sent).toBe(0);
-      const token = await handler.requestToken({ agentId: 'finance-agent', actAssertion: 'app.assertion.value', scope: ['x'] });
-      expect(token.actAssertion).toBe('app.assertion.value');
+      // A compact JWS in strict base64url (the adapter checks it as the API does).
+      const appAssertion = ['{"alg":"RS256"}', '{"azp":"finance-agent"}', 'app-signature'].map((part) => Buffer.from(part).toString('base64url')).join('.');
+      const token = await handler.requestToken({ agentId: 'finance-agent', actAssertion: appAssertion, scope: ['x'] });
+      expect(token.actAssertion).toBe(appAssertion);
     }
   });
 
