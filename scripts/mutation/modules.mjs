@@ -37,13 +37,33 @@ export const MODULES = {
   api: { mutate: ['src/api/**/*.ts'], threshold: 75 },
   config: { mutate: ['src/config/**/*.ts'], threshold: 75 },
   // The cloud backends' tests run against real servers (moto, OpenBao, the stand-ins): not in `npm test`.
-  secrets: { mutate: ['src/secrets/**/*.ts'], threshold: 75, vitestConfig: 'test/secrets/vitest.mutation.config.ts', testCertificates: true },
+  secrets: {
+    mutate: ['src/secrets/**/*.ts'],
+    threshold: 75,
+    vitestConfig: 'test/secrets/vitest.mutation.config.ts',
+    testCertificates: true,
+    pending: 'no full run yet: 841 mutants at ~15 s each against the real servers (moto, OpenBao, the stand-ins) on the shared 2-core machine, about 3.5 h at concurrency 1 (issue 16, mut-c)',
+  },
   // The vocabulary (Act, jti, replay cache, token response) and the option checks every constructor uses.
-  domain: { mutate: ['src/domain/**/*.ts', 'src/options.ts'], threshold: 75 },
+  domain: {
+    mutate: ['src/domain/**/*.ts', 'src/options.ts'],
+    threshold: 75,
+    pending: 'no full run yet: 237 mutants, each covered by hundreds of tests in many files (every constructor checks its options); first test run 19.5 min (1222 tests), then ~3 mutants a minute on the shared machine, about 80 min (issue 16, mut-c)',
+  },
   middleware: { mutate: ['src/express.ts', 'src/fastify.ts', 'src/hono.ts'], threshold: 75 },
   // Real Redis servers (`npm run test:redis`): not in `npm test`.
-  redis: { mutate: ['src/redis/**/*.ts'], threshold: 75, vitestConfig: 'test/redis/vitest.mutation.config.ts' },
-  mcp: { mutate: ['src/mcp/**/*.ts'], threshold: 75 },
+  redis: {
+    mutate: ['src/redis/**/*.ts'],
+    threshold: 75,
+    vitestConfig: 'test/redis/vitest.mutation.config.ts',
+    pending: 'no full run yet: 573 mutants; with the replicas file ~12 s each (about 2 h on the shared machine), without it not measured (issue 16, mut-c)',
+  },
+  // Its tests run the real MCP SDK against four local IAMs: each mutant's covering tests start one or more.
+  mcp: {
+    mutate: ['src/mcp/**/*.ts'],
+    threshold: 75,
+    pending: 'no full run yet: 196 mutants at ~30 s each (a local IAM and MCP sessions per covering test), about 1 h 45 min on the shared machine (issue 16, mut-c)',
+  },
 };
 
 /** The name of the one run over every module (CI); not a module of its own. */

@@ -119,6 +119,10 @@ export function createPersonReader(
   const acceptsAssertion = layouts.has('assertion');
   const single = layouts.size === 1 ? [...layouts][0] : undefined;
   const entra = profile.actFromAssertion;
+  // The agent's own token is welcome with the application's assertion: say what was missing.
+  const agentOnlyMessage = acceptsAssertion
+    ? "Access token is the agent's own: it names no person (send the application's act assertion as X-Act-Assertion)"
+    : "Access token is the agent's own: it names no person";
 
   /** The layout the token's claims show, among the accepted ones (the reader then checks it fully). */
   const classify = (claims: JWTPayload, agentId: string, hasAssertion: boolean): TokenLayout => {
@@ -151,7 +155,7 @@ export function createPersonReader(
   };
 
   const fromSubject = (claims: JWTPayload, agentId: string): HumanIdentity => {
-    if (profile.agentOnly(claims)) throw new DualAuthError("Access token is the agent's own: it names no person", 'ERR_TOKEN_AGENT_ONLY');
+    if (profile.agentOnly(claims)) throw new DualAuthError(agentOnlyMessage, 'ERR_TOKEN_AGENT_ONLY');
     // The actor as the IAM records it on exchange: the standard `act` (Auth0 too: On-Behalf-Of writes it,
     // a Custom Token Exchange Action sets it with setActor), never the reference's namespaced actClaim.
     const act = claims[DELEGATION_ACT_CLAIM];

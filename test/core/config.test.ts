@@ -186,6 +186,26 @@ describe('getConfig', () => {
     expect(maxInFlight).toBe(4);
   });
 
+  it('an EntraID agent that signs no act assertion reads only its four keys from an asynchronous backend', async () => {
+    const readsFor = async (delegation: 'act' | 'token-exchange' | 'assertion') => {
+      const reads: string[] = [];
+      const backend: SecretsBackend = {
+        name: 'recording',
+        async getSecret(key) {
+          reads.push(key);
+          return ({ DUAL_AUTH_VENDOR: 'entraid', ...VENDOR_ENV.entraid } as Record<string, string>)[key];
+        },
+      };
+      const config = await getConfig({ backend, env: {}, delegation });
+      return { reads: reads.slice(1).sort(), keys: Object.keys(config).sort() };
+    };
+    const agentKeys = ['AGENT_CLIENT_ID', 'AGENT_CLIENT_SECRET', 'API_SCOPE', 'ENTRAID_TOKEN_URL'];
+    for (const delegation of ['token-exchange', 'assertion'] as const) {
+      expect(await readsFor(delegation)).toEqual({ reads: agentKeys, keys: ['clientId', 'scope', 'tokenUrl', 'vendor'] });
+    }
+    expect((await readsFor('act')).reads).toEqual([...agentKeys, 'API_AUDIENCE', 'APP_ID', 'APP_PRIVATE_KEY_PATH'].sort());
+  });
+
   it('falls back to the environment vendor when the backend cannot read it', async () => {
     const backend: SecretsBackend = {
       name: 'flaky',

@@ -73,6 +73,15 @@ describe("the delegated layout (token exchange: sub = the person, act.sub = the 
     for (const sub of [undefined, '', ' ', 9]) await refused(delegated()(token({ sub, act: { sub: AGENT } })), 'ERR_TOKEN_NO_ACT', 'Access token names no person (sub)');
   });
 
+  it("the agent's own token without an assertion, where assertions are accepted too, says to send one", async () => {
+    const every = verifier({ layout: ['act', 'delegated', 'assertion'], agents: [AGENT], actAssertionKey: publicKey });
+    await refused(
+      every(token({ sub: 'sa-1', client_id: AGENT })),
+      'ERR_TOKEN_AGENT_ONLY',
+      "Access token is the agent's own: it names no person (send the application's act assertion as X-Act-Assertion)",
+    );
+  });
+
   it('an agents allow-list refuses every other client first', async () => {
     await refused(delegated({ agents: ['someone-else'] })(token({ sub: 'user-7', act: { sub: AGENT } })), 'ERR_TOKEN_AGENT_NOT_ALLOWED', 'Access token was issued to a client that is not an accepted agent');
     expect((await delegated({ agents: [AGENT] })(token({ sub: 'user-7', act: { sub: AGENT } }))).human.id).toBe('user-7');
