@@ -21,6 +21,27 @@ export const EQUIVALENT_MUTANTS = [
   // --- session ---
   // --- adapters ---
   // --- http ---
+  {
+    file: 'src/http/errors.ts',
+    mutator: 'ConditionalExpression',
+    original: 'hint === undefined',
+    replacement: 'false',
+    reason: "{ hint: undefined } and no hint key are the same to DualAuthError: it reads options.hint ?? the cause's hint, and sets the property only when defined.",
+  },
+  {
+    file: 'src/http/retry-policy.ts',
+    mutator: 'ConditionalExpression',
+    original: '!headers',
+    replacement: 'false',
+    reason: 'Without headers the for-in loop that follows iterates nothing and returns false too; the early return only skips it.',
+  },
+  {
+    file: 'src/http/loopback.ts',
+    mutator: 'ConditionalExpression',
+    original: "typeof url === 'string'",
+    replacement: 'true',
+    reason: 'new URL(aUrlObject) parses its href into an equal URL; endpointKind only reads protocol and hostname.',
+  },
   // --- api ---
   // --- config ---
   // --- secrets ---
