@@ -19,6 +19,13 @@ export const EQUIVALENT_MUTANTS = [
   // --- jwt ---
   // --- verify ---
   // --- session ---
+  {
+    file: 'src/session/token-request.ts',
+    mutator: 'ConditionalExpression',
+    original: 'logger !== silentLogger',
+    replacement: 'true',
+    reason: 'Only decides whether log objects are built: for the silent logger they are built and dropped by its no-op methods; nothing else reads them.',
+  },
   // --- adapters ---
   // --- http ---
   {
