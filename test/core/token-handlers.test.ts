@@ -77,6 +77,7 @@ describe('inputs refused before any request is sent', () => {
   it.each([
     ['null parameters', null, 'ERR_INVALID_ARGUMENT', 'requestToken needs { agentId, act, scope }'],
     ['a number', 42, 'ERR_INVALID_ARGUMENT', 'requestToken needs { agentId, act, scope }'],
+    ['no agent id', { agentId: '', act, scope: ['x'] }, 'ERR_INVALID_ARGUMENT', 'Invalid inputs: agent_id required'],
     ['no scope at all', { agentId: 'finance-agent', act }, 'ERR_INVALID_ARGUMENT', 'Invalid inputs: scope required'],
     ['an empty scope string', { agentId: 'finance-agent', act, scope: '' }, 'ERR_INVALID_ARGUMENT', 'Invalid inputs: scope required'],
     ['an act whose sub is empty', { agentId: 'finance-agent', act: { sub: '' }, scope: ['x'] }, 'ERR_INVALID_ACT', "Invalid inputs: act with 'sub' field required"],
@@ -88,6 +89,16 @@ describe('inputs refused before any request is sent', () => {
         expect(error).toBeInstanceOf(DualAuthError);
         expect(error).not.toBeInstanceOf(TokenRequestError);
         expect([error.code, error.message]).toEqual([code, message]);
+      });
+      expect(sent).toBe(0);
+    }
+  });
+
+  it('the Python positional form without scopes is refused as no scope', async () => {
+    for (const [, handler] of handlers(keycloak())) {
+      const sent = await requestsDuring(async () => {
+        const error = await rejection((handler.requestToken as (agentId: string, act: unknown) => Promise<unknown>)('finance-agent', act));
+        expect([error.code, error.message]).toEqual(['ERR_INVALID_ARGUMENT', 'Invalid inputs: scope required']);
       });
       expect(sent).toBe(0);
     }
