@@ -97,7 +97,7 @@ describe('inputs refused before any request is sent', () => {
   it('the Python positional form without scopes is refused as no scope', async () => {
     for (const [, handler] of handlers(keycloak())) {
       const sent = await requestsDuring(async () => {
-        const error = await rejection((handler.requestToken as (agentId: string, act: unknown) => Promise<unknown>)('finance-agent', act));
+        const error = await rejection(handler.requestToken('finance-agent', act, undefined as never));
         expect([error.code, error.message]).toEqual(['ERR_INVALID_ARGUMENT', 'Invalid inputs: scope required']);
       });
       expect(sent).toBe(0);
