@@ -31,11 +31,25 @@ export const MODULES = {
     threshold: 85,
     pending: 'no full run yet: 1,663 mutants before the key sources and the verifier moved to src/jwt; at the pace of the jwt run, several hours on the shared machine at concurrency 1 (issue 16, mutation)',
   },
-  session: { mutate: ['src/session/**/*.ts'], threshold: 75 },
-  adapters: { mutate: ['src/adapters/**/*.ts'], threshold: 75 },
-  http: { mutate: ['src/http/**/*.ts'], threshold: 75 },
+  session: {
+    mutate: ['src/session/**/*.ts'],
+    threshold: 75,
+    pending:
+      'no full run yet: the committed session.json is a partial seed (src/session/token-request.ts only, from a narrowed test set); the other six files have no results, and a first run of them takes hours on the shared machine (issue 16, mut-b)',
+  },
+  adapters: { mutate: ['src/adapters/**/*.ts'], threshold: 75, pending: 'no full run yet: no incremental file committed by the end of phase 2 (issue 16, mut-b)' },
+  http: {
+    mutate: ['src/http/**/*.ts'],
+    threshold: 75,
+    pending:
+      'no full run yet: the committed http.json is a partial seed (errors, retry-budget, retry-policy, abort, loopback, from a narrowed test set); client, pool, tls and undici have no results (issue 16, mut-b)',
+  },
   api: { mutate: ['src/api/**/*.ts'], threshold: 75 },
-  config: { mutate: ['src/config/**/*.ts'], threshold: 75 },
+  config: {
+    mutate: ['src/config/**/*.ts'],
+    threshold: 75,
+    pending: 'no full run committed by the end of phase 2: its first run was still going at 05:05 (issue 16, mut-c); commit config.json, merge, run --combined, then remove this',
+  },
   // The cloud backends' tests run against real servers (moto, OpenBao, the stand-ins): not in `npm test`.
   secrets: {
     mutate: ['src/secrets/**/*.ts'],
