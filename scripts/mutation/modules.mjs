@@ -35,7 +35,11 @@ export const MODULES = {
   adapters: { mutate: ['src/adapters/**/*.ts'], threshold: 75 },
   http: { mutate: ['src/http/**/*.ts'], threshold: 75 },
   api: { mutate: ['src/api/**/*.ts'], threshold: 75 },
-  config: { mutate: ['src/config/**/*.ts'], threshold: 75 },
+  config: {
+    mutate: ['src/config/**/*.ts'],
+    threshold: 75,
+    pending: 'no full run yet: 241 mutants, each covered by every test that loads a configuration; first test run 16 min (912 tests), then 113 mutants in 30 min (22 survived), slowing to one every 70 s: over 1.5 h on the shared machine (issue 16, mut-c)',
+  },
   // The cloud backends' tests run against real servers (moto, OpenBao, the stand-ins): not in `npm test`.
   secrets: {
     mutate: ['src/secrets/**/*.ts'],
