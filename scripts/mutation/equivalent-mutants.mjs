@@ -19,8 +19,43 @@ export const EQUIVALENT_MUTANTS = [
   // --- jwt ---
   // --- verify ---
   // --- session ---
+  {
+    file: 'src/session/token-request.ts',
+    mutator: 'ConditionalExpression',
+    original: 'logger !== silentLogger',
+    replacement: 'true',
+    reason: 'Only decides whether log objects are built: for the silent logger they are built and dropped by its no-op methods; nothing else reads them.',
+  },
   // --- adapters ---
+  {
+    file: 'src/adapters/config-input.ts',
+    mutator: 'ConditionalExpression',
+    original: 'value !== undefined',
+    replacement: 'true',
+    reason: 'An undefined value stored first is overwritten by the next name for the field (the same test, merged[camel] === undefined, still holds), and a field left undefined is skipped the same way afterwards.',
+  },
   // --- http ---
+  {
+    file: 'src/http/errors.ts',
+    mutator: 'ConditionalExpression',
+    original: 'hint === undefined',
+    replacement: 'false',
+    reason: "{ hint: undefined } and no hint key are the same to DualAuthError: it reads options.hint ?? the cause's hint, and sets the property only when defined.",
+  },
+  {
+    file: 'src/http/retry-policy.ts',
+    mutator: 'ConditionalExpression',
+    original: '!headers',
+    replacement: 'false',
+    reason: 'Without headers the for-in loop that follows iterates nothing and returns false too; the early return only skips it.',
+  },
+  {
+    file: 'src/http/loopback.ts',
+    mutator: 'ConditionalExpression',
+    original: "typeof url === 'string'",
+    replacement: 'true',
+    reason: 'new URL(aUrlObject) parses its href into an equal URL; endpointKind only reads protocol and hostname.',
+  },
   // --- api ---
   // --- config ---
   // --- secrets ---

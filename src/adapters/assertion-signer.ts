@@ -4,6 +4,7 @@
  * private key (private_key_jwt, RFC 7523), which Auth0 documents and every vendor accepts.
  */
 import type { KeyObject } from 'node:crypto';
+import { ConfigurationError } from '../errors.js';
 import { signCompact } from '../jwt/compact.js';
 import { clientSecretKey, loadPrivateKey } from '../jwt/keys.js';
 import type { Act } from '../domain/act.js';
@@ -15,11 +16,21 @@ export const CLIENT_ASSERTION_LIFETIME_SECONDS = 300;
 export interface PrivateKeyJwtOptions {
   /** PEM text, a path to a PEM file, or a KeyObject. */
   privateKey: string | KeyObject;
-  /** Default RS256. */
+  /** The signing algorithm; the key must be of its type (RSA; EC P-256 for ES256, P-384 for ES384). Default is RS256. */
   alg?: 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'ES256' | 'ES384';
   /** `kid` header, as registered with the IAM. */
   kid?: string;
 }
+
+/** The key each privateKeyJwt algorithm signs with. */
+const PRIVATE_KEY_JWT_KEY_TYPES: Readonly<Record<string, { fits(key: KeyObject): boolean; text: string }>> = {
+  RS256: { fits: (k) => k.asymmetricKeyType === 'rsa', text: 'an RSA private key' },
+  RS384: { fits: (k) => k.asymmetricKeyType === 'rsa', text: 'an RSA private key' },
+  RS512: { fits: (k) => k.asymmetricKeyType === 'rsa', text: 'an RSA private key' },
+  PS256: { fits: (k) => k.asymmetricKeyType === 'rsa' || k.asymmetricKeyType === 'rsa-pss', text: 'an RSA private key' },
+  ES256: { fits: (k) => k.asymmetricKeyType === 'ec' && k.asymmetricKeyDetails?.namedCurve === 'prime256v1', text: 'an EC P-256 private key' },
+  ES384: { fits: (k) => k.asymmetricKeyType === 'ec' && k.asymmetricKeyDetails?.namedCurve === 'secp384r1', text: 'an EC P-384 private key' },
+};
 
 /** Signs a client assertion; without `act` it names the agent only (token exchange, agent-only tokens). */
 export type AssertionSigner = (agentId: string, audience: string, act: Act | undefined) => Promise<string>;
@@ -37,8 +48,13 @@ export function createAssertionSigner(clientSecret: string, privateKeyJwt?: Priv
     const header = { alg: 'HS256', typ: 'JWT' };
     return async (agentId, audience, act) => signCompact('HS256', header, claims(agentId, audience, act), secretKey);
   }
+  const alg = privateKeyJwt.alg ?? 'RS256';
+  const keyType = PRIVATE_KEY_JWT_KEY_TYPES[alg];
+  if (keyType === undefined) throw new ConfigurationError(`privateKeyJwt.alg must be one of ${Object.keys(PRIVATE_KEY_JWT_KEY_TYPES).join(', ')}`);
   const privateKey = loadPrivateKey(privateKeyJwt.privateKey);
-  const header = { alg: privateKeyJwt.alg ?? 'RS256', typ: 'JWT', ...(privateKeyJwt.kid ? { kid: privateKeyJwt.kid } : {}) };
+  // A mismatch would only show at the first request, as an IAM's invalid_client: refused here instead.
+  if (!keyType.fits(privateKey)) throw new ConfigurationError(`privateKeyJwt.alg ${alg} needs ${keyType.text}`);
+  const header = { alg, typ: 'JWT', ...(privateKeyJwt.kid ? { kid: privateKeyJwt.kid } : {}) };
   // jose (loaded at the first assertion, not at import) signs the algorithms node:crypto is not wired for here.
   return async (agentId, audience, act) => {
     const { SignJWT } = await import('jose');

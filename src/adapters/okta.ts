@@ -23,6 +23,7 @@ export interface OktaAdapterOptions extends AssertionAdapterOptions {
   /**
    * The client assertion's `aud`. 'authorization-server' (default, as the reference):
    * `{domain}/oauth2/{authServerId}`. 'token-endpoint': the token URL itself, as Okta documents.
+   * Anything else is refused (ERR_CONFIGURATION). Default is 'authorization-server'.
    */
   assertionAudience?: 'authorization-server' | 'token-endpoint';
 }
@@ -47,7 +48,11 @@ export class OktaAdapter extends ClientAssertionAdapter {
     }
     this.oktaDomain = this.tokenUrl.slice(0, at);
     this.authServerId = this.tokenUrl.slice(at + '/oauth2/'.length).split('/')[0] ?? '';
-    this.assertionAudience = options.assertionAudience === 'token-endpoint' ? this.tokenUrl : `${this.oktaDomain}/oauth2/${this.authServerId}`;
+    const audienceOption = options.assertionAudience ?? 'authorization-server';
+    if (audienceOption !== 'authorization-server' && audienceOption !== 'token-endpoint') {
+      throw new DualAuthError("assertionAudience must be 'authorization-server' or 'token-endpoint'", 'ERR_CONFIGURATION');
+    }
+    this.assertionAudience = audienceOption === 'token-endpoint' ? this.tokenUrl : `${this.oktaDomain}/oauth2/${this.authServerId}`;
     this.logger.info(
       { event: 'adapter_initialized', ...this.describe(), audience: this.audience, auth_server_id: this.authServerId },
       'Okta adapter initialized',

@@ -11,7 +11,7 @@ import { APP_SIGNING_ALGORITHMS, loadSigningKey, type AppSigningAlgorithm } from
 import { DualAuthError } from '../errors.js';
 import { toLogger, type Logger, type LoggerLike } from '../logging.js';
 import { POSITIVE_INTEGER, numberOption } from '../options.js';
-import { humanIdForLogging, type Act } from '../domain/act.js';
+import { humanIdForLogging, validateAct, type Act } from '../domain/act.js';
 import { newJti, nowSeconds } from '../domain/jti.js';
 import { UserSession } from '../domain/user-session.js';
 
@@ -242,10 +242,15 @@ export class HybridSender {
     return this.#privateKey;
   }
 
+  /** The reference's text for an act without `sub`; then the adapters' check (validateAct), and a blank `sub` refused as the receivers refuse it. */
   private checkAct(act: unknown): asserts act is Act {
-    if (!isObject(act) || !('sub' in act)) {
+    try {
+      if (!isObject(act) || !('sub' in act)) throw new DualAuthError("Act must contain 'sub' field", 'ERR_INVALID_ACT');
+      validateAct(act);
+      if (!act.sub.trim()) throw new DualAuthError("Act claim 'sub' field cannot be empty", 'ERR_INVALID_ACT');
+    } catch (error) {
       this.logger.error({ event: 'invalid_act', has_act: act != null }, 'Invalid act for out-of-session');
-      throw new DualAuthError("Act must contain 'sub' field", 'ERR_INVALID_ACT');
+      throw error;
     }
   }
 

@@ -116,10 +116,14 @@ function replayCheck(options: VerifyOptions, audience: string, clockToleranceSec
     if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH) {
       throw new DualAuthError('Act assertion jti is invalid', 'ERR_ACT_ASSERTION_INVALID');
     }
+    const windowEnd = (claims.exp as number) + clockToleranceSeconds;
+    // Checked again here: a slow authorization may end after the window, and a store forgets an entry
+    // whose window is already over, so the same assertion could then be used once more.
+    if (Date.now() / 1000 >= windowEnd) throw new DualAuthError('Act assertion has expired', 'ERR_ACT_ASSERTION_INVALID');
     let fresh: boolean;
     try {
       // Kept until the end of the window in which the verifier would still accept it.
-      fresh = await cache.checkAndStore(`${prefix}${jti}`, (claims.exp as number) + clockToleranceSeconds);
+      fresh = await cache.checkAndStore(`${prefix}${jti}`, windowEnd);
     } catch (cause) {
       // Refusing is the safe side: a cache that cannot record the jti cannot stop a replay.
       if (cause instanceof ReplayCacheFullError) throw new DualAuthError('Act assertion replay cache is full', 'ERR_ACT_ASSERTION_REPLAY');

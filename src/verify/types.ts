@@ -60,6 +60,10 @@ export type AuthorizeCallback = (
 
 /** The JWKS options (`jwksTimeoutMs`, `jwksCooldownMs`, `jwksCacheMaxAgeMs`, `jwksMaxStaleMs`) are those of JwksCacheOptions. */
 export interface VerifyOptions extends JwksCacheOptions {
+  /**
+   * The IAM that issues the tokens: where its tokens carry the agent, roles and scopes, its default
+   * JWKS path, and how its agent-only tokens look. Required; no default.
+   */
   vendor: Vendor;
   /** Expected `iss`; one of several when an array. */
   issuer: string | string[];
@@ -154,8 +158,9 @@ export interface VerifyOptions extends JwksCacheOptions {
   /** The combined agent-human decision; false (or a throw) means 403. */
   authorize?: AuthorizeCallback;
 
-  /** Aborts JWKS fetches and pending verifications (e.g. on shutdown). */
+  /** Aborts JWKS fetches and pending verifications (e.g. on shutdown). Default is none. */
   signal?: AbortSignal;
+  /** Where failed verifications are logged (event and error code only, never a token). Default is none (silent). */
   logger?: LoggerLike;
 }
 

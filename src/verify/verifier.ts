@@ -62,11 +62,12 @@ function buildVerifier(options: VerifyOptions, shareRemote: boolean): DualSubjec
   const key = resolveKeys(options, issuer, shareRemote);
   const layoutSettings = resolveLayoutSettings(options, profile);
   checkAssertionOptions(options, layoutSettings.layouts, profile);
+  if (options.actAssertionIssuer !== undefined) nonEmptyStrings(options.actAssertionIssuer, 'actAssertionIssuer');
   const assertions = layoutsUseAssertion(layoutSettings.layouts, profile)
     ? createActAssertionVerifier(options, clockTolerance, (jwksUri) => remoteKeys(options, jwksUri, shareRemote))
     : undefined;
   // Auth0 Actions may not set `act` (a restricted claim): they set a namespaced one instead.
-  const actClaim = options.actClaim ?? 'act';
+  const actClaim = claimName(options.actClaim, 'actClaim') ?? 'act';
   const person = createPersonReader(layoutSettings, profile, actClaim, assertions);
   const consumeAssertion = assertions?.consume;
   const policy = createPolicy(options);
@@ -159,6 +160,15 @@ function sharedRemoteKeys(remote: RemoteKeyOptions): VerificationKeys {
 }
 
 const abortedError = (): DualAuthError => new DualAuthError('Verification aborted', 'ERR_ABORTED');
+
+/** A JWT claim name: a non-empty string without whitespace or control characters, at most 256 characters. */
+function claimName(value: unknown, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length === 0 || value.length > 256 || /[\s\p{Cc}]/u.test(value)) {
+    throw new ConfigurationError(`${name} must be a claim name: a non-empty string without whitespace, e.g. 'act' or 'https://api.example.com/act'`);
+  }
+  return value;
+}
 
 function nonEmptyStrings(value: unknown, name: string): string | string[] {
   if (typeof value === 'string' && value.length > 0) return value;

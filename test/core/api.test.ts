@@ -162,6 +162,12 @@ describe('what callApi sends, and what it refuses before sending (issue 16)', ()
     expect(last().headers['content-type']).toBe('application/json');
   });
 
+  it("with a token that carries no act assertion, a caller's X-Act-Assertion header is sent as given", async () => {
+    server.handle((req, res) => json(res, 200, { path: req.url }));
+    await client().callApi({ apiUrl: server.url('/forwarded'), tokenResponse: plain, headers: { 'X-Act-Assertion': 'caller.forwarded.assertion' } });
+    expect(last().headers['x-act-assertion']).toBe('caller.forwarded.assertion');
+  });
+
   it('sends any JSON value given as jsonData (null, 0, false), and no body without it', async () => {
     server.handle((req, res) => json(res, 200, { path: req.url }));
     for (const value of [null, 0, false, '']) {
@@ -180,6 +186,7 @@ describe('what callApi sends, and what it refuses before sending (issue 16)', ()
 
   it.each([
     ['no parameters', null, 'ERR_INVALID_ARGUMENT', 'callApi needs { apiUrl, tokenResponse }'],
+    ['a bare URL string', 'https://api.example.com/x', 'ERR_INVALID_ARGUMENT', 'callApi needs { apiUrl, tokenResponse }'],
     ['a URL object', { apiUrl: new URL('https://api.example.com/x'), tokenResponse: plain }, 'ERR_INSECURE_URL', 'API URL must use HTTPS'],
     ['an HTTPS prefix in another case', { apiUrl: 'HTTPS://api.example.com/x', tokenResponse: plain }, 'ERR_INSECURE_URL', 'API URL must use HTTPS'],
     ['no token response', { apiUrl: 'https://api.example.com/x', tokenResponse: null }, 'ERR_INVALID_ARGUMENT', 'tokenResponse with an accessToken is required'],
@@ -201,8 +208,11 @@ describe('what callApi sends, and what it refuses before sending (issue 16)', ()
     const start = logger.lines.find((line) => line.includes('"api_call_start"'))!;
     expect(start).toContain('"scenario":"outofsession"');
     expect(start).toContain('"has_act_assertion":true');
+    expect(start).toContain('"method":"GET"');
     expect(logger.lines.join('\n')).not.toContain('query-value-never-logged');
     expect(logger.lines.find((line) => line.includes('"api_call_complete"'))).toContain('"status_code":200');
+    await api.callApi({ method: 'delete', apiUrl: server.url('/logged'), tokenResponse: plain });
+    expect(logger.lines.filter((line) => line.includes('"api_call_complete"')).at(-1)).toContain('"method":"DELETE"');
     await rejection(new OutOfSessionAPICall({ logger }).callApi({ apiUrl: server.url('/logged'), tokenResponse: plain }));
     expect(logger.lines.find((line) => line.includes('"api_call_error"'))).toContain('"code":"ERR_NETWORK"');
   });

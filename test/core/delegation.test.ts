@@ -306,6 +306,31 @@ describe('inputs, checked before any request', () => {
     );
   });
 
+  it('Okta assertionAudience and privateKeyJwt.alg are checked at construction, naming the option', async () => {
+    const { generateKeyPairSync: pair } = await import('node:crypto');
+    const oktaConfig = { tokenUrl: server.url('/oauth2/aus1/v1/token'), clientId: 'a', clientSecret: SECRET, audience: 'api://x' };
+    for (const assertionAudience of ['token_endpoint', 'https://corp.okta.com/oauth2/aus1', ''] as never[]) {
+      const error = thrown(() => new OktaAdapter(oktaConfig, { assertionAudience }));
+      expect([error.code, error.message]).toEqual(['ERR_CONFIGURATION', "assertionAudience must be 'authorization-server' or 'token-endpoint'"]);
+    }
+    expect(new OktaAdapter(oktaConfig, { assertionAudience: 'token-endpoint' }).assertionAudience).toBe(oktaConfig.tokenUrl);
+    const pem = (key: import('node:crypto').KeyObject) => key.export({ type: 'pkcs8', format: 'pem' }) as string;
+    const ec = pem(pair('ec', { namedCurve: 'P-256' }).privateKey);
+    const rsa = pem(pair('rsa', { modulusLength: 2048 }).privateKey);
+    const config = { tokenUrl: server.url('/t'), clientId: 'a' };
+    for (const [privateKey, alg, text] of [
+      [ec, 'RS256', 'privateKeyJwt.alg RS256 needs an RSA private key'],
+      [ec, undefined, 'privateKeyJwt.alg RS256 needs an RSA private key'],
+      [rsa, 'ES256', 'privateKeyJwt.alg ES256 needs an EC P-256 private key'],
+      [ec, 'ES384', 'privateKeyJwt.alg ES384 needs an EC P-384 private key'],
+      [rsa, 'HS256', 'privateKeyJwt.alg must be one of RS256, RS384, RS512, PS256, ES256, ES384'],
+    ] as const) {
+      const error = thrown(() => new KeycloakAdapter(config, { privateKeyJwt: { privateKey, alg: alg as never } }));
+      expect([error.code, error.message]).toEqual(['ERR_CONFIGURATION', text]);
+    }
+    expect(new KeycloakAdapter(config, { privateKeyJwt: { privateKey: ec, alg: 'ES256' } }).clientId).toBe('a');
+  });
+
   it('Entra ID outside the reference mode refuses the options of the assertion it no longer signs', () => {
     const config = { tokenUrl: server.url('/t/oauth2/v2.0/token'), clientId: 'a', clientSecret: SECRET, scope: 's/.default' };
     for (const delegation of ['assertion', 'token-exchange'] as const) {

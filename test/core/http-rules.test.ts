@@ -4,11 +4,13 @@
  * classified (and so whether it is retried), which URLs are accepted and what of them is logged,
  * and how Retry-After is read. The behaviour through a real server is in http.test.ts.
  */
+import { getEventListeners } from 'node:events';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { HttpClient, HttpError, RETRY_POLICIES, RetryBudget, mayRetry, parseRetryAfter, requireHttpsUrl, urlForLogging } from '../../src/http/index.js';
 import { toHttpError } from '../../src/http/errors.js';
 import { untilAborted } from '../../src/http/abort.js';
 import { resolveRetryPolicy } from '../../src/http/retry-policy.js';
+import { isLoopbackHost } from '../../src/http/loopback.js';
 import { rejection, thrown } from '../helpers/log-audit.js';
 import { json, startTestServer, type TestServer } from '../helpers/https-server.js';
 
@@ -120,6 +122,11 @@ describe('toHttpError: what a transport failure is', () => {
 });
 
 describe('URLs', () => {
+  it('isLoopbackHost: 127.0.0.0/8 written out in full, nothing that merely contains it', () => {
+    expect(['127.0.0.255', '127.10.100.1', '127.255.255.255'].every(isLoopbackHost)).toBe(true);
+    expect(['evil127.0.0.1', 'a.127.0.0.1', '127.0.0.1.', '127.0.0.1000', '127.0.0', '1127.0.0.1'].some(isLoopbackHost)).toBe(false);
+  });
+
   it('requireHttpsUrl: an absolute https URL (string or URL) passes, parsed; anything else is ERR_INSECURE_URL with the message given', () => {
     expect(requireHttpsUrl('https://iam.example.com/token').href).toBe('https://iam.example.com/token');
     const url = new URL('https://iam.example.com/x');
@@ -160,17 +167,26 @@ describe('untilAborted', () => {
     await expect(pending).rejects.toThrow('stopped');
   });
 
-  it('removes its listener once the work settles', async () => {
+  it('the default error is the signal\'s reason', async () => {
+    const reason = new Error('gone');
+    const error = await untilAborted(Promise.reject(new Error('unobserved')), AbortSignal.abort(reason)).catch((caught: unknown) => caught);
+    expect(error).toBe(reason);
     const controller = new AbortController();
-    let listeners = 0;
-    const signal = controller.signal;
-    const add = signal.addEventListener.bind(signal);
-    const remove = signal.removeEventListener.bind(signal);
-    signal.addEventListener = ((...args: Parameters<typeof add>) => (listeners++, add(...args))) as typeof add;
-    signal.removeEventListener = ((...args: Parameters<typeof remove>) => (listeners--, remove(...args))) as typeof remove;
-    await untilAborted(Promise.resolve(1), signal);
-    await untilAborted(Promise.reject(new Error('x')), signal).catch(() => {});
-    expect(listeners).toBe(0);
+    const pending = untilAborted(new Promise(() => {}), controller.signal).catch((caught: unknown) => caught);
+    controller.abort(reason);
+    expect(await pending).toBe(reason);
+  });
+
+  it('leaves no listener on the signal: once the work settles, or once it fired', async () => {
+    const controller = new AbortController();
+    await untilAborted(Promise.resolve(1), controller.signal);
+    await untilAborted(Promise.reject(new Error('x')), controller.signal).catch(() => {});
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    const pending = untilAborted(new Promise(() => {}), controller.signal).catch(() => {});
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    controller.abort();
+    await pending;
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 });
 
@@ -254,10 +270,23 @@ describe('RetryBudget on a frozen clock', () => {
     expect(budget.tryWithdraw()).toBe(false);
   });
 
-  it('ratio from 0 to 1', () => {
+  it('a request earns only `ratio` of a retry, never a full bucket', () => {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    const budget = new RetryBudget({ ratio: 0.2, minPerSecond: 3 });
+    for (let i = 0; i < 3; i++) expect(budget.tryWithdraw()).toBe(true);
+    budget.deposit();
+    expect(budget.tryWithdraw()).toBe(false);
+    for (let i = 0; i < 4; i++) budget.deposit();
+    expect(budget.tryWithdraw()).toBe(true);
+    expect(budget.tryWithdraw()).toBe(false);
+  });
+
+  it('ratio from 0 to 1; each bad option named', () => {
     expect(() => new RetryBudget({ ratio: 1 })).not.toThrow();
     expect(() => new RetryBudget({ ratio: 0 })).not.toThrow();
     expect(thrown(() => new RetryBudget({ ratio: 1.01 })).message).toBe('"retryBudget.ratio" must be a finite number from 0 to 1');
-    expect(thrown(() => new RetryBudget('all' as never)).message).toBe('"retryBudget" must be an object or false');
+    for (const options of ['all', null]) expect(thrown(() => new RetryBudget(options as never)).message).toBe('"retryBudget" must be an object or false');
+    expect(thrown(() => new RetryBudget({ ratio: -1 })).message).toMatch(/^"retryBudget\.ratio" must be/);
+    expect(thrown(() => new RetryBudget({ minPerSecond: -1 })).message).toMatch(/^"retryBudget\.minPerSecond" must be/);
   });
 });

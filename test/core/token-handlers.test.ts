@@ -176,6 +176,7 @@ describe('log lines of the handlers', () => {
       const start = logger.lines.find((line) => line.includes(`"${prefix}_token_request_start"`));
       const success = logger.lines.find((line) => line.includes(`"${prefix}_token_request_success"`));
       expect(start).toContain('"agent_id":"finance-agent"');
+      expect(start!.endsWith(scenario === 'in-session' ? ' In-session token request starting' : ' Out-of-session token request starting')).toBe(true);
       expect(start).toContain('"human_id":"user-789"');
       expect(success).toContain('"expires_in":300');
     }

@@ -7,7 +7,7 @@
  */
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { JWTPayload } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { rejection, thrown } from '../helpers/log-audit.js';
 import { MemoryReplayCache } from '../../src/domain/replay-cache.js';
 import { HybridSender } from '../../src/session/hybrid-sender.js';
@@ -239,5 +239,41 @@ describe('configuration', () => {
     expect(thrown(() => createDualSubjectVerifier({ ...base, actAssertionKey: dsa })).code).toBe('ERR_CONFIGURATION');
     // The reference layout of keycloak reads no header.
     expect(createDualSubjectVerifier({ ...base, layout: 'act' }).readsActAssertion).toBe(false);
+  });
+});
+
+describe('one-time use near the end of the window (security review M1)', () => {
+  it('an assertion whose window ends while authorize runs is refused (expired), so it cannot be used twice', async () => {
+    const T = 1_900_000_000; // a controllable clock, in seconds
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(T * 1000);
+    try {
+      let endsAt = 0;
+      const verify = await verifierFor('keycloak', {
+        actAssertionReplayCache: new MemoryReplayCache(),
+        actAssertionKey: senderKey.publicJwk,
+        clockToleranceSeconds: 5,
+        // A slow authorization: the clock moves to `endsAt` before the assertion is consumed.
+        authorize: () => (vi.setSystemTime(endsAt * 1000), true),
+      });
+      const token = await accessToken(AGENT_TOKEN.keycloak(AGENT));
+      const signed = await sign({ iss: 'application', aud: AUDIENCE, azp: AGENT, iat: T, exp: T + 60, jti: 'near-window-end', act: ACT }, senderKey);
+      // Twice, each verified before exp and consumed at exactly exp + tolerance: both refused.
+      for (let call = 0; call < 2; call++) {
+        vi.setSystemTime(T * 1000);
+        endsAt = T + 65;
+        const error = await rejection(verify(token, { actAssertion: signed }));
+        expect([error.code, error.message]).toEqual(['ERR_ACT_ASSERTION_INVALID', 'Act assertion has expired']);
+      }
+      // One second earlier it is consumed once, and then a replay.
+      const other = await sign({ iss: 'application', aud: AUDIENCE, azp: AGENT, iat: T, exp: T + 60, jti: 'just-inside', act: ACT }, senderKey);
+      vi.setSystemTime(T * 1000);
+      endsAt = T + 64;
+      expect((await verify(token, { actAssertion: other })).human.id).toBe(ACT.sub);
+      vi.setSystemTime(T * 1000);
+      await refused(verify(token, { actAssertion: other }), 'ERR_ACT_ASSERTION_REPLAY');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -44,6 +44,25 @@ describe('bearerErrorResponse', () => {
     expect(JSON.stringify(internal)).not.toContain('secret detail');
   });
 
+  it('each answer in full: 403 without a scope list, 500 with a fixed text, the quoted-string keeps printable ASCII but " and \\', () => {
+    expect(bearerErrorResponse(new DualAuthError('Agent lacks a required role', 'ERR_FORBIDDEN'), { scope: [] })).toEqual({
+      status: 403,
+      headers: { 'www-authenticate': 'Bearer realm="api", error="insufficient_scope", error_description="Agent lacks a required role"' },
+      body: { error: 'insufficient_scope', error_description: 'Agent lacks a required role' },
+    });
+    expect(bearerErrorResponse(new DualAuthError('JWKS could not be loaded', 'ERR_JWKS_UNAVAILABLE'))).toEqual({
+      status: 503,
+      headers: { 'retry-after': '5' },
+      body: { error: 'temporarily_unavailable', error_description: 'JWKS could not be loaded' },
+    });
+    for (const error of [new ConfigurationError('issuer must be a non-empty string'), new Error('x'), undefined]) {
+      expect(bearerErrorResponse(error)).toEqual({ status: 500, headers: {}, body: { error: 'server_error', error_description: 'Token verification is misconfigured or failed' } });
+    }
+    const printable = bearerErrorResponse(new DualAuthError(' !#[]~é\x7f\u0000', 'ERR_TOKEN_INVALID'), { realm: 'A-z 0' });
+    expect(printable.headers['www-authenticate']).toBe('Bearer realm="A-z 0", error="invalid_token", error_description=" !#[]~"');
+    expect(printable.body.error_description).toBe(' !#[]~é\x7f\u0000');
+  });
+
   it('httpStatusFor', () => {
     expect(httpStatusFor(new DualAuthError('x', 'ERR_TOKEN_EXPIRED'))).toBe(401);
     expect(httpStatusFor(new DualAuthError('x', 'ERR_ACT_ASSERTION_MISSING'))).toBe(401);

@@ -182,7 +182,11 @@ describe('EntraID: bindAgentToken', () => {
   it('refuses an unbound assertion when binding is on; accepts it when off (reference default)', async () => {
     const token = await accessToken();
     const unbound = await assertion();
-    await rejection(createDualSubjectVerifier(options({ bindAgentToken: true }))(token, { actAssertion: unbound }));
+    const bound = createDualSubjectVerifier(options({ bindAgentToken: true }));
+    for (const ath of [undefined, 12, computeAth(`${token}x`), computeAth(token).slice(0, 20), `${computeAth(token)}A`]) {
+      const error = await rejection(bound(token, { actAssertion: await assertion(ath === undefined ? {} : { ath }) }));
+      expect({ code: error.code, message: error.message }).toEqual({ code: 'ERR_ACT_ASSERTION_INVALID', message: 'Act assertion is not bound to this access token (ath)' });
+    }
     const identity = await createDualSubjectVerifier(options())(token, { actAssertion: unbound });
     expect(identity.human.id).toBe('user-oid-1');
   });

@@ -224,6 +224,18 @@ describe('configuration', () => {
     expect(verifier('keycloak', 'act', { bindAgentToken: false }).readsActAssertion).toBe(false);
   });
 
+  it('refuses a malformed actClaim or actAssertionIssuer, naming the option', () => {
+    for (const actClaim of ['', ' act', 'my act', 42, 'x'.repeat(257)] as never[]) {
+      const error = thrown(() => verifier('auth0', 'act', { actClaim }));
+      expect([error.code, error.message.startsWith('actClaim must be a claim name')]).toEqual(['ERR_CONFIGURATION', true]);
+    }
+    expect(verifier('auth0', 'act', { actClaim: 'https://api.example.test/act' }).readsActAssertion).toBe(false);
+    for (const actAssertionIssuer of ['', [], [''], 7] as never[]) {
+      const error = thrown(() => verifier('keycloak', 'assertion', { actAssertionKey: key.publicJwk, actAssertionIssuer }));
+      expect([error.code, error.message]).toEqual(['ERR_CONFIGURATION', 'actAssertionIssuer must be a non-empty string or array of strings']);
+    }
+  });
+
   it('agents applies to the reference layout too', async () => {
     const verify = verifier('keycloak', 'act', { agents: [OTHER_AGENT] });
     await refused(verify(await token(SHAPES.keycloak.reference)), 'ERR_TOKEN_AGENT_NOT_ALLOWED');
