@@ -27,6 +27,13 @@ export const EQUIVALENT_MUTANTS = [
     reason: 'Only decides whether log objects are built: for the silent logger they are built and dropped by its no-op methods; nothing else reads them.',
   },
   // --- adapters ---
+  {
+    file: 'src/adapters/config-input.ts',
+    mutator: 'ConditionalExpression',
+    original: 'value !== undefined',
+    replacement: 'true',
+    reason: 'An undefined value stored first is overwritten by the next name for the field (the same test, merged[camel] === undefined, still holds), and a field left undefined is skipped the same way afterwards.',
+  },
   // --- http ---
   {
     file: 'src/http/errors.ts',

@@ -141,6 +141,14 @@ export abstract class BaseAdapter {
     return token;
   }
 
+  /**
+   * The error `requestToken` rejects with when its `signal` aborts, for a caller that stops waiting
+   * for a token request it shares with others (the token cache): the request itself goes on for them.
+   */
+  abortedError(reason?: unknown): TokenRequestError {
+    return new TokenRequestError(this.profile.networkMessage('AbortError'), undefined, { code: 'ERR_ABORTED', cause: reason });
+  }
+
   /** Requests a dual-subject token. Also callable Python-style: `requestToken(agentId, act, scope)`. */
   async requestToken(params: TokenRequestParams): Promise<TokenResponse>;
   async requestToken(agentId: string, act: Act, scope: readonly string[] | string, options?: { signal?: AbortSignal }): Promise<TokenResponse>;

@@ -138,8 +138,9 @@ export function createRemoteKeys(options: RemoteKeyOptions): VerificationKeys {
   const outer = options.signal;
   /** The fetch in progress, to abort once nobody waits for it. */
   let fetching: AbortController | undefined;
-  /** When the last refresh failed (performance.now()). */
+  /** When the last refresh failed (performance.now()), and with what. */
   let failedAt = Number.NEGATIVE_INFINITY;
+  let failure: unknown;
   /** The last key set received, when (performance.now()), and as a local set once needed. */
   let lastGood: { jwks: JSONWebKeySet; at: number; keys?: KeyResolver } | undefined;
   /** Verifications waiting in the key resolver. */
@@ -199,9 +200,12 @@ export function createRemoteKeys(options: RemoteKeyOptions): VerificationKeys {
     // The caller gave up while jose was loading: no fetch for nobody.
     if (signal?.aborted) throw signal.reason;
     // The endpoint failed less than a cooldown ago: no new attempt yet, the stale keys answer at once.
+    // Without stale keys, the last failure answers at once: an endpoint that is down gets one attempt
+    // per cooldown, not one per verification (a fetch storm against the IAM when it can least take it).
     if (!set.fresh && performance.now() < failedAt + options.cooldownMs) {
       const keys = stale();
       if (keys) return keys(header);
+      throw failure;
     }
     waiting++;
     try {
@@ -210,6 +214,7 @@ export function createRemoteKeys(options: RemoteKeyOptions): VerificationKeys {
     } catch (error) {
       if (!isUnavailable(error)) throw error;
       failedAt = performance.now();
+      failure = error;
       const keys = stale();
       if (keys === undefined) throw error;
       return keys(header);

@@ -5,6 +5,7 @@ import { TokenResponse } from '../domain/token-response.js';
 import { DualAuthError, TokenRequestError, errorClassName } from '../errors.js';
 import { silentLogger, type Logger } from '../logging.js';
 import { hasSub, humanIdForLogging, type Act } from '../domain/act.js';
+import { untilAborted } from '../http/abort.js';
 import { tokenCacheKey, type TokenStore } from './token-store.js';
 
 export type Scenario = 'insession' | 'outofsession';
@@ -89,10 +90,19 @@ export async function requestDualSubjectToken(
  * gets it back with its own assertion, so one IAM token serves every person the application hands over.
  */
 async function cachedToken(cache: TokenStore, adapter: BaseAdapter, params: TokenRequestParams, input: DelegationInput): Promise<TokenResponse> {
+  const { signal, ...shared } = params;
+  const aborted = (): unknown => (typeof adapter.abortedError === 'function' ? adapter.abortedError(signal?.reason) : signal?.reason);
+  if (signal?.aborted) throw aborted();
   const key = tokenCacheKey(adapter, params);
-  if (input.delegation !== 'assertion') return cache.getOrRequest(key, () => adapter.requestToken(params));
-  const agentOnly = await cache.getOrRequest(key, async () => withActAssertion(await adapter.requestToken(params), undefined));
-  return withActAssertion(agentOnly, input.actAssertion);
+  // Concurrent callers share one request: it must not carry one caller's signal, or that caller's
+  // abort fails them all. It runs to its own deadline (the adapter's deadlineMs, and the result is
+  // cached); each caller stops waiting when its own signal aborts.
+  const pending =
+    input.delegation === 'assertion'
+      ? cache.getOrRequest(key, async () => withActAssertion(await adapter.requestToken(shared), undefined))
+      : cache.getOrRequest(key, () => adapter.requestToken(shared));
+  const token = await (signal ? untilAborted(pending, signal, aborted) : pending);
+  return input.delegation === 'assertion' ? withActAssertion(token, input.actAssertion) : token;
 }
 
 function withActAssertion(token: TokenResponse, actAssertion: string | undefined): TokenResponse {

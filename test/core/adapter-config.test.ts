@@ -95,3 +95,28 @@ describe('client assertion audiences read from the token URL', () => {
     expect(endpoint.assertionAudience).toBe('https://corp.okta.com/oauth2/aus123/v1/token');
   });
 });
+
+describe('vendor configuration errors and audiences (issue 16, adapters survivors)', () => {
+  it('Auth0 and Okta without an audience, Okta with a token URL without /oauth2/: configuration errors', () => {
+    const noAudience = { tokenUrl: 'https://corp.okta.com/oauth2/aus1/v1/token', clientId: 'a', clientSecret: SECRET };
+    for (const [make, message] of [
+      [() => new Auth0Adapter(noAudience), "Auth0 adapter requires 'audience' configuration"],
+      [() => new OktaAdapter(noAudience), "Okta adapter requires 'audience' configuration"],
+      [() => new OktaAdapter({ ...noAudience, tokenUrl: 'https://corp.okta.com/v1/token', audience: 'api://default' }), 'Invalid Okta token URL format. Expected: https://domain.okta.com/oauth2/aus123.../v1/token'],
+    ] as const) {
+      const error = thrown(make);
+      expect([error.code, error.message]).toEqual(['ERR_CONFIGURATION', message]);
+    }
+  });
+
+  it('Auth0: the tenant URL with a slash (cut at the last /oauth/), else the token URL with a slash', () => {
+    const auth0 = (tokenUrl: string) => new Auth0Adapter({ tokenUrl, clientId: 'a', clientSecret: SECRET, audience: 'https://api.example.com' }).assertionAudience;
+    expect(auth0('https://tenant.auth0.com/oauth/token')).toBe('https://tenant.auth0.com/');
+    expect(auth0('https://tenant.auth0.com/token')).toBe('https://tenant.auth0.com/token/');
+  });
+
+  it('a null field other than audience is not a string: refused, not taken as missing', () => {
+    const error = thrown(() => new KeycloakAdapter({ tokenUrl: URL_A, clientId: null, clientSecret: SECRET } as never));
+    expect([error.code, error.message]).toEqual(['ERR_CONFIGURATION', 'Invalid configuration: client_id must be a string']);
+  });
+});

@@ -396,6 +396,39 @@ describe('token reuse (cache option)', () => {
     expect(issuedCount).toBe(3);
   });
 
+  it("one caller's abort fails that caller only: the others sharing its request get the token", async () => {
+    let issuedCount = 0;
+    let answer: (() => void) | undefined;
+    server.handle((_, res) => {
+      issuedCount++;
+      answer = () => json(res, 200, { access_token: 'session-access-token-value-shared', expires_in: 300 });
+    });
+    markSensitive('session-access-token-value-shared');
+    const handler = new InSessionTokenRequest(adapter(), { cache: true });
+    const leaving = new AbortController();
+    const first = handler.requestToken({ agentId: 'finance-agent', act, scope: ['finance.read'], signal: leaving.signal });
+    const others = [1, 2].map(() => handler.requestToken({ agentId: 'finance-agent', act, scope: ['finance.read'], signal: new AbortController().signal }));
+    await vi.waitFor(() => expect(answer).toBeDefined());
+    leaving.abort();
+    const error = await rejection(first);
+    expect({ name: error.name, code: error.code, message: error.message }).toEqual({
+      name: 'TokenRequestError',
+      code: 'ERR_ABORTED',
+      message: 'Network error connecting to Keycloak: AbortError',
+    });
+    answer!();
+    const tokens = await Promise.all(others);
+    expect(tokens.map((token) => token.accessToken)).toEqual(['session-access-token-value-shared', 'session-access-token-value-shared']);
+    expect(issuedCount).toBe(1);
+    // The token the leaving caller asked for is cached for the next one.
+    expect((await handler.requestToken({ agentId: 'finance-agent', act, scope: ['finance.read'] })).accessToken).toBe('session-access-token-value-shared');
+    expect(issuedCount).toBe(1);
+    // A caller that had given up before asking gets its abort at once, and sends nothing.
+    const gone = await rejection(handler.requestToken({ agentId: 'finance-agent', act, scope: ['finance.write'], signal: AbortSignal.abort() }));
+    expect(gone.code).toBe('ERR_ABORTED');
+    expect(issuedCount).toBe(1);
+  });
+
   it('does not reuse a token about to expire, nor a failure', async () => {
     let issuedCount = 0;
     server.handle((_, res) => (++issuedCount === 1 ? json(res, 503, {}) : json(res, 200, { access_token: 'session-access-token-value', expires_in: 10 })));

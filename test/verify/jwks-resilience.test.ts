@@ -109,3 +109,19 @@ describe('a JWKS unreachable while the cached keys are still valid', () => {
     }
   });
 });
+
+describe('a JWKS unreachable from the start (no keys ever fetched)', () => {
+  it('one fetch attempt per cooldown, not one per verification; the others fail at once; back after the cooldown', async () => {
+    jwks.failWith(500);
+    jwks.setKeys([first.publicJwk]);
+    const verify = verifier({ jwksCooldownMs: 1_000 });
+    const token = await sign(claims(), first);
+    const before = jwks.requests();
+    for (let i = 0; i < 50; i++) expect((await rejection(verify(token))).code).toBe('ERR_JWKS_UNAVAILABLE');
+    // The first verification's fetch: a GET, so one retry after the 500. Nothing more within the cooldown.
+    expect(jwks.requests() - before).toBeLessThanOrEqual(2);
+    jwks.failWith(0);
+    await sleep(1_050); // past the cooldown: the next verification fetches again, and the endpoint is back
+    expect((await verify(token)).human.id).toBe('user-1');
+  });
+});
