@@ -31,11 +31,30 @@ export const MODULES = {
     threshold: 85,
     pending: 'no full run yet: 1,663 mutants before the key sources and the verifier moved to src/jwt; at the pace of the jwt run, several hours on the shared machine at concurrency 1 (issue 16, mutation)',
   },
-  session: { mutate: ['src/session/**/*.ts'], threshold: 75 },
-  adapters: { mutate: ['src/adapters/**/*.ts'], threshold: 75 },
-  http: { mutate: ['src/http/**/*.ts'], threshold: 75 },
+  session: {
+    mutate: ['src/session/**/*.ts'],
+    threshold: 75,
+    pending:
+      'no full run yet: the committed session.json is a partial seed (src/session/token-request.ts only, from a narrowed test set); the other six files have no results, and a first run of them takes hours on the shared machine (issue 16, mut-b)',
+  },
+  adapters: {
+    mutate: ['src/adapters/**/*.ts'],
+    threshold: 75,
+    pending:
+      'no full run yet: the committed adapters.json is a partial seed (auth0, keycloak, okta, config-input, factory, from a narrowed test set); base, entraid, delegation and the assertion files have no results (issue 16, mut-b)',
+  },
+  http: {
+    mutate: ['src/http/**/*.ts'],
+    threshold: 75,
+    pending:
+      'no full run yet: the committed http.json is a partial seed (errors, retry-budget, retry-policy, abort, loopback, from a narrowed test set); client, pool, tls and undici have no results (issue 16, mut-b)',
+  },
   api: { mutate: ['src/api/**/*.ts'], threshold: 75 },
-  config: { mutate: ['src/config/**/*.ts'], threshold: 75 },
+  config: {
+    mutate: ['src/config/**/*.ts'],
+    threshold: 75,
+    pending: 'no full run yet: 241 mutants, each covered by every test that loads a configuration; first test run 16 min (912 tests), then 113 mutants in 30 min (22 survived), slowing to one every 70 s: over 1.5 h on the shared machine (issue 16, mut-c)',
+  },
   // The cloud backends' tests run against real servers (moto, OpenBao, the stand-ins): not in `npm test`.
   secrets: {
     mutate: ['src/secrets/**/*.ts'],
