@@ -26,6 +26,13 @@ export const EQUIVALENT_MUTANTS = [
     replacement: 'true',
     reason: 'Only decides whether log objects are built: for the silent logger they are built and dropped by its no-op methods; nothing else reads them.',
   },
+  {
+    file: 'src/session/token-request.ts',
+    mutator: 'OptionalChaining',
+    original: 'signal?.reason',
+    replacement: 'signal.reason',
+    reason: "Both in cachedToken's aborted(): it is called only when signal?.aborted is true or by untilAborted(pending, signal, aborted), i.e. always with a signal.",
+  },
   // --- adapters ---
   {
     file: 'src/adapters/config-input.ts',

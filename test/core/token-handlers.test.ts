@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   DualAuthError,
+  EntraIDAdapter,
   InSessionTokenRequest,
   KeycloakAdapter,
   OutOfSessionTokenRequest,
@@ -20,6 +21,7 @@ import {
   TokenResponse,
   tokenCacheKey,
   type BaseAdapter,
+  type TokenStore,
 } from '../../src/index.js';
 import { auditLogger, markSensitive, rejection, thrown } from '../helpers/log-audit.js';
 import { json, startTestServer, type TestServer } from '../helpers/https-server.js';
@@ -77,6 +79,7 @@ describe('inputs refused before any request is sent', () => {
   it.each([
     ['null parameters', null, 'ERR_INVALID_ARGUMENT', 'requestToken needs { agentId, act, scope }'],
     ['a number', 42, 'ERR_INVALID_ARGUMENT', 'requestToken needs { agentId, act, scope }'],
+    ['no agent id', { agentId: '', act, scope: ['x'] }, 'ERR_INVALID_ARGUMENT', 'Invalid inputs: agent_id required'],
     ['no scope at all', { agentId: 'finance-agent', act }, 'ERR_INVALID_ARGUMENT', 'Invalid inputs: scope required'],
     ['an empty scope string', { agentId: 'finance-agent', act, scope: '' }, 'ERR_INVALID_ARGUMENT', 'Invalid inputs: scope required'],
     ['an act whose sub is empty', { agentId: 'finance-agent', act: { sub: '' }, scope: ['x'] }, 'ERR_INVALID_ACT', "Invalid inputs: act with 'sub' field required"],
@@ -88,6 +91,16 @@ describe('inputs refused before any request is sent', () => {
         expect(error).toBeInstanceOf(DualAuthError);
         expect(error).not.toBeInstanceOf(TokenRequestError);
         expect([error.code, error.message]).toEqual([code, message]);
+      });
+      expect(sent).toBe(0);
+    }
+  });
+
+  it('the Python positional form without scopes is refused as no scope', async () => {
+    for (const [, handler] of handlers(keycloak())) {
+      const sent = await requestsDuring(async () => {
+        const error = await rejection(handler.requestToken('finance-agent', act, undefined as never));
+        expect([error.code, error.message]).toEqual(['ERR_INVALID_ARGUMENT', 'Invalid inputs: scope required']);
       });
       expect(sent).toBe(0);
     }
@@ -360,5 +373,50 @@ describe('tokenCacheKey: the IAM client is part of the key', () => {
     const c = tokenCacheKey(identity(), { ...params, act: { sub: 'u', ctx: { b: 1, a: [{ y: 2, x: 2 }] } } });
     expect(a).toBe(b);
     expect(a).not.toBe(c);
+  });
+});
+
+describe('what the cache keeps per delegation mode (issue 16, token-request.ts survivors)', () => {
+  const appAssertion = ['{"alg":"RS256"}', '{"azp":"finance-agent"}', 'app-signature'].map((part) => Buffer.from(part).toString('base64url')).join('.');
+
+  /** A TokenStore that keeps what it is given, as a shared store (Redis) would. */
+  function recordingStore() {
+    const stored: TokenResponse[] = [];
+    const store: TokenStore = { getOrRequest: async (_key, request) => (stored.push(await request()), stored.at(-1)!) };
+    return { store, stored };
+  }
+
+  it("'assertion': the store keeps the agent's own token without the person's assertion; the caller gets it back with its own", async () => {
+    issueTokens();
+    const { store, stored } = recordingStore();
+    const token = await new InSessionTokenRequest(keycloak('assertion'), { cache: store }).requestToken({ agentId: 'finance-agent', actAssertion: appAssertion, scope: ['x'] });
+    expect(token.actAssertion).toBe(appAssertion);
+    expect(stored).toHaveLength(1);
+    expect(stored[0]!.actAssertion).toBeUndefined();
+  });
+
+  it("'act' with EntraID: the act assertion the adapter signs is kept with the token, in the store and in the answer", async () => {
+    issueTokens();
+    const keyPath = join(dir, 'entra-app.pem');
+    writeFileSync(keyPath, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600 });
+    const entra = new EntraIDAdapter(
+      { tokenUrl: server.url('/tenant/oauth2/v2.0/token'), clientId: 'entra-agent', clientSecret: SECRET, scope: 'api://finance/.default', appPrivateKeyPath: keyPath, appId: 'app', actAudience: 'api://finance' },
+      { ca: server.caCert },
+    );
+    const { store, stored } = recordingStore();
+    const token = await new InSessionTokenRequest(entra, { cache: store }).requestToken(params);
+    markSensitive(token.actAssertion);
+    expect(token.actAssertion).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(stored[0]!.actAssertion).toBe(token.actAssertion);
+  });
+
+  it('an adapter without abortedError (duck-typed): a caller aborted before the cache is asked fails with its signal reason as the cause', async () => {
+    let calls = 0;
+    const duck = { tokenUrl: 'https://iam.example.com/token', clientId: 'duck', requestToken: async () => (calls++, new TokenResponse({ accessToken: 'duck-token-value', tokenType: 'Bearer', expiresIn: 60, scope: 'x' })) };
+    const reason = new Error('caller gave up');
+    const error = await new InSessionTokenRequest(duck as never, { cache: true }).requestToken({ ...params, signal: AbortSignal.abort(reason) }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(TokenRequestError);
+    expect([(error as Error).message, (error as Error).cause]).toEqual(['Unexpected error: Error', reason]);
+    expect(calls).toBe(0);
   });
 });
