@@ -122,7 +122,9 @@ describe('printing never shows a secret', () => {
     const subjectToken = 'eyJhbGciOiJSUzI1NiJ9.domain-test-subject.token';
     markSensitive(subjectToken);
     const positional = new UserSession('alice@corp.example.com', 'Alice Smith', 'user-42');
-    expect({ ...positional }).toEqual({ userEmail: 'alice@corp.example.com', userName: 'Alice Smith', userId: 'user-42' });
+    expect([positional.userEmail, positional.userName, positional.userId]).toEqual(['alice@corp.example.com', 'Alice Smith', 'user-42']);
+    // A spread copy carries the id only: the email and the name are PII, kept in private fields.
+    expect({ ...positional }).toEqual({ userId: 'user-42' });
     expect([positional.subjectToken, positional.subjectTokenType]).toEqual([undefined, undefined]);
     const session = new UserSession({ userEmail: 'alice@corp.example.com', userId: 'user-42', subjectToken, subjectTokenType: 'urn:ietf:params:oauth:token-type:jwt' });
     expect([session.subjectToken, session.subjectTokenType]).toEqual([subjectToken, 'urn:ietf:params:oauth:token-type:jwt']);
