@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import { humanIdForLogging } from './act.js';
 import { REDACTED } from './redaction.js';
 
 /** The logged-in human, as the web app knows them. Email and name are PII: never logged. */
@@ -17,14 +18,16 @@ export interface UserSessionInit {
 }
 
 /**
- * The person the agent acts for. The email and the name are PII: they are private fields read
- * through getters, so `util.inspect`, `JSON.stringify`, `String` and a `{ ...session }` copy never
- * show them (a structured logger handed the session prints the redacted form).
+ * The person the agent acts for. The email and the name are PII, and the id may be an email: all
+ * are private fields read through getters, so `util.inspect`, `String`, `JSON.stringify` and a
+ * `{ ...session }` copy never show them. The printed form shows the id as logs do (an email-like
+ * id pseudonymised); the JSON form holds that id only, so a session serialised and read back
+ * cannot pass for a person (it has no email: `extractActFromSession` refuses it).
  */
 export class UserSession {
   readonly #userEmail: string;
   readonly #userName: string | undefined;
-  readonly userId: string | undefined;
+  readonly #userId: string | undefined;
   readonly #subjectToken: string | undefined;
   readonly #subjectTokenType: string | undefined;
 
@@ -35,7 +38,7 @@ export class UserSession {
     const init: UserSessionInit = typeof first === 'string' ? { userEmail: first, userName, userId } : first;
     this.#userEmail = init?.userEmail;
     this.#userName = init?.userName;
-    this.userId = init?.userId;
+    this.#userId = init?.userId;
     this.#subjectToken = init?.subjectToken;
     this.#subjectTokenType = init?.subjectTokenType;
   }
@@ -46,6 +49,11 @@ export class UserSession {
 
   get userName(): string | undefined {
     return this.#userName;
+  }
+
+  /** The IAM user id (preferred as act.sub). */
+  get userId(): string | undefined {
+    return this.#userId;
   }
 
   /** The person's own token (delegation 'token-exchange'): pass it as `subjectToken`. */
@@ -60,15 +68,11 @@ export class UserSession {
 
   /** The printable form, as the Python `repr`, with the PII redacted. */
   toString(): string {
-    return `UserSession(user_id=${this.userId ?? 'None'}, user_email=${this.#userEmail ? REDACTED : 'None'}, user_name=${this.#userName ? REDACTED : 'None'})`;
+    return `UserSession(user_id=${humanIdForLogging(this.#userId) ?? 'None'}, user_email=${this.#userEmail ? REDACTED : 'None'}, user_name=${this.#userName ? REDACTED : 'None'})`;
   }
 
   toJSON(): Record<string, unknown> {
-    return {
-      userId: this.userId,
-      userEmail: this.#userEmail ? REDACTED : undefined,
-      userName: this.#userName ? REDACTED : undefined,
-    };
+    return { userId: humanIdForLogging(this.#userId) };
   }
 
   [inspect.custom](): string {

@@ -14,6 +14,7 @@ import { POSITIVE_INTEGER, numberOption } from '../options.js';
 import { humanIdForLogging, validateAct, type Act } from '../domain/act.js';
 import { newJti, nowSeconds } from '../domain/jti.js';
 import { UserSession } from '../domain/user-session.js';
+import { REDACTED } from '../domain/redaction.js';
 
 /** As the reference. */
 const DEFAULT_TTL_SECONDS = 60;
@@ -129,6 +130,10 @@ export class HybridSender {
     if (!email) this.missingEmail();
     if (typeof email !== 'string' || (userId && typeof userId !== 'string') || (name && typeof name !== 'string')) {
       throw new DualAuthError('Session identity fields must be strings', 'ERR_INVALID_ARGUMENT');
+    }
+    // A printed session read back (its redacted form) must not become a person named ***REDACTED***.
+    if (email === REDACTED || userId === REDACTED || name === REDACTED) {
+      throw new DualAuthError('Session identity fields are redacted placeholders, not the person', 'ERR_INVALID_ARGUMENT');
     }
     const sub = (userId as string) || email;
     const act: Act = { sub, email };

@@ -123,8 +123,8 @@ describe('printing never shows a secret', () => {
     markSensitive(subjectToken);
     const positional = new UserSession('alice@corp.example.com', 'Alice Smith', 'user-42');
     expect([positional.userEmail, positional.userName, positional.userId]).toEqual(['alice@corp.example.com', 'Alice Smith', 'user-42']);
-    // A spread copy carries the id only: the email and the name are PII, kept in private fields.
-    expect({ ...positional }).toEqual({ userId: 'user-42' });
+    // A spread copy carries nothing: the email, the name and the id (possibly an email) are private fields.
+    expect({ ...positional }).toEqual({});
     expect([positional.subjectToken, positional.subjectTokenType]).toEqual([undefined, undefined]);
     const session = new UserSession({ userEmail: 'alice@corp.example.com', userId: 'user-42', subjectToken, subjectTokenType: 'urn:ietf:params:oauth:token-type:jwt' });
     expect([session.subjectToken, session.subjectTokenType]).toEqual([subjectToken, 'urn:ietf:params:oauth:token-type:jwt']);

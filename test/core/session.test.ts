@@ -103,10 +103,23 @@ describe('UserSession and extractActFromSession', () => {
       expect(text).not.toContain(NAME);
     }
     expect(inspect(session)).toBe('UserSession(user_id=u-1, user_email=***REDACTED***, user_name=***REDACTED***)');
-    expect(JSON.parse(JSON.stringify(session))).toEqual({ userId: 'u-1', userEmail: '***REDACTED***', userName: '***REDACTED***' });
+    expect(JSON.parse(JSON.stringify(session))).toEqual({ userId: 'u-1' });
+    expect({ ...session }).toEqual({});
     expect([session.userEmail, session.userName, session.userId]).toEqual([EMAIL, NAME, 'u-1']);
     expect('userEmail' in session).toBe(true);
     expect(String(new UserSession(EMAIL))).toBe('UserSession(user_id=None, user_email=***REDACTED***, user_name=None)');
+    // An email as the id is shown as logs show it.
+    const byEmail = new UserSession({ userEmail: EMAIL, userId: EMAIL });
+    for (const text of [inspect(byEmail), JSON.stringify(byEmail), JSON.stringify({ ...byEmail })]) expect(text).not.toContain(EMAIL);
+  });
+
+  it('a session serialised and read back, or its printed placeholders, never pass for a person', () => {
+    const restored = JSON.parse(JSON.stringify(new UserSession({ userEmail: EMAIL, userName: NAME, userId: 'u-1' })));
+    expect(thrown(() => sender.extractActFromSession(restored)).message).toBe('Session must contain email');
+    for (const placeholder of [{ userEmail: '***REDACTED***', userId: 'u-1' }, { email: EMAIL, name: '***REDACTED***' }, { email: EMAIL, sub: '***REDACTED***' }]) {
+      const error = thrown(() => sender.extractActFromSession(placeholder));
+      expect({ code: error.code, message: error.message }).toEqual({ code: 'ERR_INVALID_ARGUMENT', message: 'Session identity fields are redacted placeholders, not the person' });
+    }
   });
 
   it('prepareInSessionAct returns the act unchanged', () => {
