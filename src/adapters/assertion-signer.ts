@@ -49,7 +49,7 @@ export function createAssertionSigner(clientSecret: string, privateKeyJwt?: Priv
     return async (agentId, audience, act) => signCompact('HS256', header, claims(agentId, audience, act), secretKey);
   }
   const alg = privateKeyJwt.alg ?? 'RS256';
-  const keyType = PRIVATE_KEY_JWT_KEY_TYPES[alg];
+  const keyType = Object.hasOwn(PRIVATE_KEY_JWT_KEY_TYPES, alg) ? PRIVATE_KEY_JWT_KEY_TYPES[alg] : undefined;
   if (keyType === undefined) throw new ConfigurationError(`privateKeyJwt.alg must be one of ${Object.keys(PRIVATE_KEY_JWT_KEY_TYPES).join(', ')}`);
   const privateKey = loadPrivateKey(privateKeyJwt.privateKey);
   // A mismatch would only show at the first request, as an IAM's invalid_client: refused here instead.

@@ -303,7 +303,7 @@ function cryptoKeyAllows(key: CryptoKey, alg: string): boolean {
 }
 
 /** PEM text (SPKI public key or X.509 certificate) to a public KeyObject. */
-export function publicKeyFromPem(pem: string, name: string): KeyObject {
+function publicKeyFromPem(pem: string, name: string): KeyObject {
   if (!pem.includes('-----BEGIN')) throw new ConfigurationError(`${name} must be PEM text (a public key or certificate)`);
   if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) {
     throw new ConfigurationError(`${name} must be a public key, not a private key`);
@@ -317,12 +317,12 @@ export function publicKeyFromPem(pem: string, name: string): KeyObject {
   return requireLargeEnough(key, name);
 }
 
-export function requirePublicKeyObject(key: KeyObject, name: string): KeyObject {
+function requirePublicKeyObject(key: KeyObject, name: string): KeyObject {
   if (key.type !== 'public') throw new ConfigurationError(`${name} must be a public key`);
   return requireLargeEnough(key, name);
 }
 
-export function requirePublicCryptoKey(key: CryptoKey, name: string): CryptoKey {
+function requirePublicCryptoKey(key: CryptoKey, name: string): CryptoKey {
   if (key.type !== 'public') throw new ConfigurationError(`${name} must be a public key`);
   return requireLargeEnough(key, name);
 }
@@ -334,7 +334,7 @@ function requireLargeEnough<K extends KeyObject | CryptoKey>(key: K, name: strin
   return key;
 }
 
-export function isCryptoKey(key: unknown): key is CryptoKey {
+function isCryptoKey(key: unknown): key is CryptoKey {
   // The WebCrypto CryptoKey class is a global from Node 17 on (not on node:crypto's webcrypto in Node 20).
   const CryptoKeyClass = (globalThis as { CryptoKey?: abstract new () => unknown }).CryptoKey;
   return typeof CryptoKeyClass === 'function' && key instanceof CryptoKeyClass;

@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import type { JWTPayload } from 'jose';
 import type { BaseAdapter, TokenRequestParams } from '../adapters/base.js';
 import type { TokenResponse } from '../domain/token-response.js';
-import { ActVerificationError, DualAuthError, type DualAuthErrorCode } from '../errors.js';
+import { ActVerificationError, ConfigurationError, DualAuthError, type DualAuthErrorCode } from '../errors.js';
 import { isStrictCompactJws } from '../jwt/base64url.js';
 import { createRemoteKeys, jwksSettings, singleKey, type JwksCacheOptions, type VerificationKeys } from '../jwt/key-sources.js';
 import { algorithmForKey, APP_SIGNING_ALGORITHMS, keyLoadError, pythonFileErrorName, requireLargeEnoughKey, type AppSigningAlgorithm } from '../jwt/keys.js';
@@ -271,9 +271,14 @@ function resolveAlgorithms(algorithms: OutOfSessionTokenRequestOptions['algorith
   return [...algorithms];
 }
 
+const JWKS_ONLY_OPTIONS = ['jwksTimeoutMs', 'jwksCooldownMs', 'jwksCacheMaxAgeMs', 'jwksMaxStaleMs'] as const satisfies ReadonlyArray<keyof JwksCacheOptions>;
+
 /** One public key (the reference: a PEM file), or the application's JWKS; an RSA key under 2048 bits is refused here. */
 function loadVerificationKeys(options: OutOfSessionTokenRequestOptions, logger: Logger, algorithms: readonly AppSigningAlgorithm[]): VerificationKeys {
   if (options.jwksUri) return createRemoteKeys({ jwksUri: options.jwksUri, ca: options.ca, ...jwksSettings(options) });
+  // Options of the JWKS given with a fixed key would be ignored: refused, as every unusable option.
+  const unused = JWKS_ONLY_OPTIONS.filter((name) => options[name] !== undefined);
+  if (unused.length > 0) throw new ConfigurationError(`${unused.join(', ')}: only used with jwksUri`);
   const source = options.appPublicKey ?? options.appPublicKeyPath;
   if (!source) throw new DualAuthError('OutOfSessionTokenRequest needs appPublicKeyPath, appPublicKey or jwksUri', 'ERR_INVALID_ARGUMENT');
   const path = typeof source === 'string' && !source.includes('-----BEGIN') ? source : undefined;

@@ -130,7 +130,10 @@ let personIdKey: KeyObject | undefined;
  */
 export function configureTracing(options: TracingOptions): void {
   if (options === null || typeof options !== 'object') throw new ConfigurationError('configureTracing needs an options object');
-  if ('personIdKey' in options && options.personIdKey !== undefined) {
+  if ('personIdKey' in options) {
+    // Named but undefined (an unset environment variable) is refused: silently keeping the unkeyed
+    // pseudonym is what the key was meant to prevent. `null` removes a key on purpose.
+    if (options.personIdKey === undefined) throw new ConfigurationError('personIdKey is undefined (pass a key, or null to remove one)');
     personIdKey = options.personIdKey === null ? undefined : personIdKeyOf(options.personIdKey, 'personIdKey');
   }
 }

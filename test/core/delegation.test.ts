@@ -324,6 +324,9 @@ describe('inputs, checked before any request', () => {
       [rsa, 'ES256', 'privateKeyJwt.alg ES256 needs an EC P-256 private key'],
       [ec, 'ES384', 'privateKeyJwt.alg ES384 needs an EC P-384 private key'],
       [rsa, 'HS256', 'privateKeyJwt.alg must be one of RS256, RS384, RS512, PS256, ES256, ES384'],
+      // From an untyped config: a name Object.prototype has is no algorithm either.
+      [rsa, 'constructor', 'privateKeyJwt.alg must be one of RS256, RS384, RS512, PS256, ES256, ES384'],
+      [rsa, 'toString', 'privateKeyJwt.alg must be one of RS256, RS384, RS512, PS256, ES256, ES384'],
     ] as const) {
       const error = thrown(() => new KeycloakAdapter(config, { privateKeyJwt: { privateKey, alg: alg as never } }));
       expect([error.code, error.message]).toEqual(['ERR_CONFIGURATION', text]);

@@ -66,6 +66,15 @@ describe('out-of-session act JWTs from a JWKS URL: the stale window', () => {
     expect((await rejection(verifier.receiveAndVerifyActJwt(await actJwt(), AGENT))).message).toBe('Act JWT invalid: KeyFetchError');
   });
 
+  it('the JWKS options given with a fixed key are refused, not ignored', () => {
+    const adapter = new KeycloakAdapter({ tokenUrl: 'https://kc.example/realms/r/protocol/openid-connect/token', clientId: 'agent', clientSecret: 'oos-jwks-secret' });
+    const fixed = { adapter, appPublicKey: app.publicKey.export({ type: 'spki', format: 'pem' }) as string };
+    expect(() => new OutOfSessionTokenRequest({ ...fixed, jwksMaxStaleMs: 0, jwksCooldownMs: 5 })).toThrow(
+      expect.objectContaining({ code: 'ERR_CONFIGURATION', message: 'jwksCooldownMs, jwksMaxStaleMs: only used with jwksUri' }),
+    );
+    expect(() => new OutOfSessionTokenRequest(fixed)).not.toThrow();
+  });
+
   it('the JWKS options are checked as the verifier checks them', () => {
     expect(() => receiver({ jwksMaxStaleMs: Number.NaN })).toThrow('"jwksMaxStaleMs" must be a finite number >= 0');
     expect(() => receiver({ jwksTimeoutMs: 0 })).toThrow('"jwksTimeoutMs" must be a finite number > 0');

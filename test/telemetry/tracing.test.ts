@@ -225,6 +225,10 @@ describe('the person id under an HMAC key (configureTracing personIdKey)', () =>
     }
     expect(() => pseudonymousPersonId('user_1', 'short')).toThrow(expect.objectContaining({ code: 'ERR_CONFIGURATION', message: '"key" must be a string or a Uint8Array of at least 32 bytes' }));
     expect(() => configureTracing(undefined as never)).toThrow(expect.objectContaining({ code: 'ERR_CONFIGURATION' }));
+    // Named but undefined: an unset environment variable must not leave the unkeyed pseudonym in place silently.
+    expect(() => configureTracing({ personIdKey: process.env.DUAL_AUTH_TEST_UNSET_KEY as string })).toThrow(
+      expect.objectContaining({ code: 'ERR_CONFIGURATION', message: 'personIdKey is undefined (pass a key, or null to remove one)' }),
+    );
     expect(pseudonymousPersonId('user_1')).toMatch(/^sha256:[0-9a-f]{16}$/); // a refused key changes nothing
   });
 
