@@ -38,9 +38,10 @@ export interface VerifiedAssertion {
 export interface ActAssertionVerifier {
   /**
    * Verifies the assertion that came with `accessToken`, issued to `agentId`. An `azp` must equal
-   * `agentId`; with `requireAgent` an assertion without `azp` is refused too.
+   * `agentId`; with `requireAgent` an assertion without `azp` is refused too. `signal` ends a wait
+   * for the assertion's keys (an application JWKS that stalls) with ERR_ABORTED.
    */
-  verify(assertion: string | undefined, accessToken: string, agentId: string, requireAgent: boolean): Promise<VerifiedAssertion>;
+  verify(assertion: string | undefined, accessToken: string, agentId: string, requireAgent: boolean, signal?: AbortSignal): Promise<VerifiedAssertion>;
   /** One-time use: records the verified assertion's `jti`; a second use is refused. Absent when off. */
   consume: ((claims: JWTPayload) => Promise<void>) | undefined;
 }
@@ -71,7 +72,7 @@ export function createActAssertionVerifier(options: VerifyOptions, clockToleranc
   });
 
   return {
-    async verify(assertion, accessToken, agentId, requireAgent) {
+    async verify(assertion, accessToken, agentId, requireAgent, signal) {
       if (assertion === undefined || assertion === null || assertion === '') {
         throw new DualAuthError('X-Act-Assertion is missing', 'ERR_ACT_ASSERTION_MISSING');
       }
@@ -79,7 +80,7 @@ export function createActAssertionVerifier(options: VerifyOptions, clockToleranc
       if (typeof assertion !== 'string' || assertion.length > MAX_JWT_LENGTH) throw new DualAuthError('Act assertion is malformed', 'ERR_ACT_ASSERTION_INVALID');
       let claims: JWTPayload;
       try {
-        claims = await verifyJwt(assertion, undefined, checkClaims);
+        claims = await verifyJwt(assertion, signal, checkClaims);
       } catch (error) {
         throw mapVerifyError(error, 'assertion');
       }

@@ -32,7 +32,8 @@ export interface PersonReading {
 
 export interface PersonReader {
   /** The person of a verified token issued to `agentId`, or a DualAuthError saying why none is accepted. */
-  read(claims: JWTPayload, agentId: string, token: string, call: VerifyCallOptions | undefined): Promise<PersonReading>;
+  /** `signal`: the call's (or the verifier's) signal, which also ends a wait for the assertion's keys. */
+  read(claims: JWTPayload, agentId: string, token: string, call: VerifyCallOptions | undefined, signal: AbortSignal | undefined): Promise<PersonReading>;
   /** Whether the reader needs the X-Act-Assertion header (so the middleware reads it). */
   readsAssertion: boolean;
 }
@@ -181,7 +182,7 @@ export function createPersonReader(
 
   return {
     readsAssertion: assertions !== undefined,
-    async read(claims, agentId, token, call) {
+    async read(claims, agentId, token, call, signal) {
       if (agents !== undefined && !agents.has(agentId)) {
         throw new DualAuthError('Access token was issued to a client that is not an accepted agent', 'ERR_TOKEN_AGENT_NOT_ALLOWED');
       }
@@ -194,7 +195,7 @@ export function createPersonReader(
         case 'act': {
           if (!entra) return { human: fromAct(claims, agentId), layout };
           // EntraID's reference assertion: signed inside the agent; an azp, when present, must still be this agent.
-          const verified = await assertions!.verify(assertion, token, agentId, false);
+          const verified = await assertions!.verify(assertion, token, agentId, false, signal);
           return { human: verified.human, layout, assertionClaims: verified.claims };
         }
         case 'assertion': {
@@ -204,7 +205,7 @@ export function createPersonReader(
           }
           // On EntraID both layouts read the header: the reference's assertion names no agent.
           const requireAgent = !(entra && acceptsAct);
-          const verified = await assertions!.verify(assertion, token, agentId, requireAgent);
+          const verified = await assertions!.verify(assertion, token, agentId, requireAgent, signal);
           const read: TokenLayout = verified.claims.azp === undefined ? 'act' : 'assertion';
           return { human: verified.human, layout: read, assertionClaims: verified.claims };
         }

@@ -98,7 +98,7 @@ function buildVerifier(options: VerifyOptions, shareRemote: boolean): DualSubjec
       if (typeof claims.exp !== 'number') throw new DualAuthError('Access token lacks a required claim (exp)', 'ERR_TOKEN_INVALID');
       const agentId = profile.agentId(claims);
       if (agentId === undefined) throw new DualAuthError('Access token names no agent (client id)', 'ERR_TOKEN_INVALID');
-      const { human, layout, assertionClaims } = await person.read(claims, agentId, token, call);
+      const { human, layout, assertionClaims } = await person.read(claims, agentId, token, call, signal);
       // In the delegated layout `sub` is the person, not the agent.
       const agent = agentFromClaims(claims, profile, agentId, layout !== 'delegated');
       const identity: DualSubjectIdentity = assertionClaims

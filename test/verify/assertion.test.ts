@@ -6,6 +6,7 @@
  * is asserted with its code.
  */
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import type { JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { rejection, thrown } from '../helpers/log-audit.js';
@@ -239,6 +240,39 @@ describe('configuration', () => {
     expect(thrown(() => createDualSubjectVerifier({ ...base, actAssertionKey: dsa })).code).toBe('ERR_CONFIGURATION');
     // The reference layout of keycloak reads no header.
     expect(createDualSubjectVerifier({ ...base, layout: 'act' }).readsActAssertion).toBe(false);
+  });
+});
+
+describe("the application's JWKS URL stalls: the call's signal ends the wait", () => {
+  it('an aborted verification ends at once with ERR_ABORTED, not after the JWKS timeout', async () => {
+    // Accepts connections and never answers: the TLS handshake stalls.
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      const verify = createDualSubjectVerifier({
+        vendor: 'okta',
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        key: tokenKey.publicJwk,
+        layout: 'assertion',
+        actAssertionJwksUri: `https://127.0.0.1:${port}/jwks`,
+        jwksTimeoutMs: 4_000,
+      });
+      const token = await accessToken(AGENT_TOKEN.okta(AGENT));
+      const controller = new AbortController();
+      const started = performance.now();
+      const pending = verify(token, { actAssertion: await assertion(senders.RS256), signal: controller.signal });
+      setTimeout(() => controller.abort(), 100);
+      const error = await rejection(pending);
+      expect({ code: error.code, status: httpStatusFor(error) }).toEqual({ code: 'ERR_ABORTED', status: 503 });
+      // Far below the 4 s JWKS timeout (and its retry) that an unheard signal would wait for.
+      expect(performance.now() - started).toBeLessThan(3_000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });
 
