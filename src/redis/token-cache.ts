@@ -120,9 +120,11 @@ export class RedisTokenCache implements TokenStore {
         const cached = await this.read(redisKey);
         if (cached) return cached;
         if (await this.lock(lockKey, owner)) return await this.requestAndStore(redisKey, lockKey, owner, request);
-        // Another replica is asking the IAM: wait for its token, within the bound.
-        if (Date.now() + pause > deadline) break;
-        await sleep(pause);
+        // Another replica is asking the IAM: wait for its token, for lockWaitMs in all (the last pause
+        // is cut to the bound, so a waiter neither gives up a pause early nor waits past it).
+        const left = deadline - Date.now();
+        if (left <= 0) break;
+        await sleep(Math.min(pause, left));
       }
     } catch (error) {
       if (!(error instanceof RedisUnavailableError)) throw error;
