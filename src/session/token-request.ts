@@ -90,17 +90,17 @@ export async function requestDualSubjectToken(
  * gets it back with its own assertion, so one IAM token serves every person the application hands over.
  */
 async function cachedToken(cache: TokenStore, adapter: BaseAdapter, params: TokenRequestParams, input: DelegationInput): Promise<TokenResponse> {
-  const { signal, ...shared } = params;
+  const signal = params.signal;
   const aborted = (): unknown => (typeof adapter.abortedError === 'function' ? adapter.abortedError(signal?.reason) : signal?.reason);
   if (signal?.aborted) throw aborted();
-  const key = tokenCacheKey(adapter, params);
   // Concurrent callers share one request: it must not carry one caller's signal, or that caller's
   // abort fails them all. It runs to its own deadline (the adapter's deadlineMs, and the result is
-  // cached); each caller stops waiting when its own signal aborts.
-  const pending =
-    input.delegation === 'assertion'
-      ? cache.getOrRequest(key, async () => withActAssertion(await adapter.requestToken(shared), undefined))
-      : cache.getOrRequest(key, () => adapter.requestToken(shared));
+  // cached); each caller stops waiting when its own signal aborts. Built only on a miss.
+  const request = async (): Promise<TokenResponse> => {
+    const token = await adapter.requestToken({ ...params, signal: undefined });
+    return input.delegation === 'assertion' ? withActAssertion(token, undefined) : token;
+  };
+  const pending = cache.getOrRequest(tokenCacheKey(adapter, params), request);
   const token = await (signal ? untilAborted(pending, signal, aborted) : pending);
   return input.delegation === 'assertion' ? withActAssertion(token, input.actAssertion) : token;
 }

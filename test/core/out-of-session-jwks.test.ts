@@ -6,12 +6,11 @@
  * Until then it used jose's remote key set as it is: no stale window, no abort.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { createServer, type Socket } from 'node:net';
 import { exportJWK } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ActVerificationError, HybridSender, KeycloakAdapter, OutOfSessionTokenRequest, type OutOfSessionTokenRequestOptions } from '../../src/index.js';
 import { auditLogger, markSensitive, rejection } from '../helpers/log-audit.js';
-import { json, startTestServer, type TestServer } from '../helpers/https-server.js';
+import { json, startSilentServer, startTestServer, type TestServer } from '../helpers/https-server.js';
 
 const AGENT = 'https://agent.example.com/invoke';
 const app = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -83,23 +82,16 @@ describe('out-of-session act JWTs from a JWKS URL: the stale window', () => {
 
 describe('out-of-session act JWTs from a JWKS URL: abort', () => {
   it('aborting while the JWKS fetch stalls ends the verification at once (ERR_ABORTED) and gives up the fetch', async () => {
-    // A TCP server that accepts and never answers: the TLS handshake of the JWKS fetch stalls.
-    const sockets = new Set<Socket>();
-    const silent = createServer((socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-      socket.resume(); // reads (and drops) the client's bytes, so that its closing is seen
-    });
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    // Accepts and never answers: the TLS handshake of the JWKS fetch stalls.
+    const silent = await startSilentServer();
     try {
-      const port = (silent.address() as { port: number }).port;
-      const verifier = receiver({ jwksUri: `https://127.0.0.1:${port}/jwks`, jwksTimeoutMs: 30_000 });
+      const verifier = receiver({ jwksUri: `${silent.url}/jwks`, jwksTimeoutMs: 30_000 });
       const jwt = await actJwt();
       const controller = new AbortController();
       const pending = rejection(verifier.receiveAndVerifyActJwt({ actJwt: jwt, expectedAudience: AGENT, signal: controller.signal }));
       // Aborted once the fetch has its connection (and waits for the TLS handshake).
-      for (const until = Date.now() + 10_000; sockets.size === 0 && Date.now() < until; ) await sleep(10);
-      expect(sockets.size).toBe(1);
+      for (const until = Date.now() + 10_000; silent.openSockets() === 0 && Date.now() < until; ) await sleep(10);
+      expect(silent.openSockets()).toBe(1);
       const started = Date.now();
       controller.abort();
       const error = await pending;
@@ -108,13 +100,12 @@ describe('out-of-session act JWTs from a JWKS URL: abort', () => {
       expect(Date.now() - started).toBeLessThan(1_000);
       // Nobody waits for the fetch any more: its connection is closed, not left to its 30 s timeout.
       const deadline = Date.now() + 2_000;
-      while (sockets.size > 0 && Date.now() < deadline) await sleep(20);
-      expect(sockets.size).toBe(0);
+      while (silent.openSockets() > 0 && Date.now() < deadline) await sleep(20);
+      expect(silent.openSockets()).toBe(0);
       // An aborted signal refuses at once, and the JWT is not used up: it verifies afterwards.
       expect((await rejection(receiver({}).receiveAndVerifyActJwt({ actJwt: jwt, expectedAudience: AGENT, signal: AbortSignal.abort() }))).code).toBe('ERR_ABORTED');
     } finally {
-      for (const socket of sockets) socket.destroy();
-      silent.close();
+      await silent.close();
     }
   });
 

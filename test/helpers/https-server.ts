@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'node:https';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { createDevCertificates, type DevCertificates } from '../../src/local-iam/certificates.js';
 
 export interface RecordedRequest {
@@ -92,5 +92,33 @@ export function decodeJwt(token: string): { header: Record<string, unknown>; pay
   return {
     header: JSON.parse(Buffer.from(header ?? '', 'base64url').toString('utf8')),
     payload: JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8')),
+  };
+}
+
+/** A TCP server on 127.0.0.1 that accepts connections and never answers: a TLS handshake to it stalls. */
+export interface SilentServer {
+  /** https://127.0.0.1:PORT */
+  url: string;
+  /** Connections open now. */
+  openSockets(): number;
+  close(): Promise<void>;
+}
+
+export async function startSilentServer(): Promise<SilentServer> {
+  const sockets = new Set<Socket>();
+  const server = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.resume(); // reads (and drops) the client's bytes, so that its closing is seen
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `https://127.0.0.1:${port}`,
+    openSockets: () => sockets.size,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
   };
 }

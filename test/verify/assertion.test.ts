@@ -6,7 +6,6 @@
  * is asserted with its code.
  */
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
 import type { JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { rejection, thrown } from '../helpers/log-audit.js';
@@ -16,6 +15,7 @@ import { OutOfSessionTokenRequest } from '../../src/session/out-of-session.js';
 import type { AppSigningAlgorithm } from '../../src/jwt/keys.js';
 import { createDualSubjectVerifier, httpStatusFor, type Vendor, type VerifyOptions } from '../../src/verify/index.js';
 import { makeSigningKey, now, sign, startJwksServer, type JwksServer, type SigningKey } from './helpers.js';
+import { startSilentServer } from '../helpers/https-server.js';
 
 const ISSUER = 'https://iam.example.test/issuer';
 const AUDIENCE = 'https://api.example.test/finance';
@@ -172,6 +172,11 @@ for (const vendor of VENDORS) {
   });
 }
 
+/** An Okta API in the assertion layout that reads the application's keys from `jwksUri`. */
+function assertionVerifier(jwksUri: string, extra: Partial<VerifyOptions>) {
+  return createDualSubjectVerifier({ vendor: 'okta', issuer: ISSUER, audience: AUDIENCE, key: tokenKey.publicJwk, layout: 'assertion', actAssertionJwksUri: jwksUri, ...extra });
+}
+
 describe("the application's JWKS URL: kid and rotation", () => {
   let server: JwksServer;
   beforeAll(async () => {
@@ -180,16 +185,7 @@ describe("the application's JWKS URL: kid and rotation", () => {
   afterAll(async () => server?.close());
 
   it('accepts a key published later after one refetch, and refuses a key never published', async () => {
-    const verify = createDualSubjectVerifier({
-      vendor: 'okta',
-      issuer: ISSUER,
-      audience: AUDIENCE,
-      key: tokenKey.publicJwk,
-      layout: 'assertion',
-      actAssertionJwksUri: server.jwksUri,
-      ca: server.caCert,
-      jwksCooldownMs: 0,
-    });
+    const verify = assertionVerifier(server.jwksUri, { ca: server.caCert, jwksCooldownMs: 0 });
     const token = await accessToken(AGENT_TOKEN.okta(AGENT));
     expect((await verify(token, { actAssertion: await assertion(senders.RS256) })).human.id).toBe(ACT.sub);
     const before = server.requests();
@@ -245,21 +241,9 @@ describe('configuration', () => {
 
 describe("the application's JWKS URL stalls: the call's signal ends the wait", () => {
   it('an aborted verification ends at once with ERR_ABORTED, not after the JWKS timeout', async () => {
-    // Accepts connections and never answers: the TLS handshake stalls.
-    const sockets = new Set<Socket>();
-    const silent = createServer((socket) => sockets.add(socket));
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const { port } = silent.address() as AddressInfo;
+    const silent = await startSilentServer();
     try {
-      const verify = createDualSubjectVerifier({
-        vendor: 'okta',
-        issuer: ISSUER,
-        audience: AUDIENCE,
-        key: tokenKey.publicJwk,
-        layout: 'assertion',
-        actAssertionJwksUri: `https://127.0.0.1:${port}/jwks`,
-        jwksTimeoutMs: 4_000,
-      });
+      const verify = assertionVerifier(`${silent.url}/jwks`, { jwksTimeoutMs: 4_000 });
       const token = await accessToken(AGENT_TOKEN.okta(AGENT));
       const controller = new AbortController();
       const started = performance.now();
@@ -270,8 +254,7 @@ describe("the application's JWKS URL stalls: the call's signal ends the wait", (
       // Far below the 4 s JWKS timeout (and its retry) that an unheard signal would wait for.
       expect(performance.now() - started).toBeLessThan(3_000);
     } finally {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => silent.close(resolve));
+      await silent.close();
     }
   });
 });
